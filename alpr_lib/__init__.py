@@ -1,0 +1,47 @@
+"""ALPR Workbench: audited, policy-bound access to Automated License Plate Reader data.
+
+Everything a notebook, dashboard or the CLI does with plate reads goes through a :class:`Session`::
+
+    import alpr_lib as alpr
+    s = alpr.login()
+    hits = s.search_plates("7AB?12*", purpose="criminal investigation", case_number="24-001234")
+
+Only the names below are public; other modules may change.
+"""
+
+from alpr_lib.config import Config, Purpose, load_config
+from alpr_lib.errors import (
+    AccessDenied,
+    AlprError,
+    AuditIntegrityError,
+    AuthError,
+    ConfigError,
+    IngestError,
+    NotFound,
+    RecognitionError,
+    StoreError,
+    ValidationError,
+)
+from alpr_lib.login import login
+from alpr_lib.session import Session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "AlprError",
+    "AuditIntegrityError",
+    "AuthError",
+    "Config",
+    "ConfigError",
+    "IngestError",
+    "NotFound",
+    "Purpose",
+    "RecognitionError",
+    "Session",
+    "StoreError",
+    "ValidationError",
+    "__version__",
+    "load_config",
+    "login",
+]

@@ -1,0 +1,195 @@
+"""Department settings, declared as data.
+
+Each :class:`Setting` names its default, its help text and a parser that validates it. Values come from, in
+increasing precedence: the defaults here, ``STORE/department.toml`` (the department's configuration, edited by
+the ALPR administrator), and ``ALPR_<NAME>`` environment variables (for deployments and tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alpr_lib.errors import ConfigError
+
+__all__ = ["DEFAULT_PURPOSES", "SETTINGS", "Config", "Purpose", "Setting", "load_config"]
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """An authorised law-enforcement purpose (policy 462.2, 462.3(a)) and whether it needs a case number."""
+
+    name: str
+    requires_case: bool = False
+    description: str = ""
+
+
+#: Seeded from policy 462.2 (what ALPR is used for) and 462.5(b) (criminal investigation; civil or
+#: administrative action). Identified by these lowercase names.
+DEFAULT_PURPOSES: tuple[Purpose, ...] = (
+    Purpose("stolen or wanted vehicles", description="identifying stolen or wanted vehicles"),
+    Purpose("stolen plates", description="identifying stolen license plates"),
+    Purpose("missing persons", description="locating missing persons"),
+    Purpose("warrants", description="information related to active warrants"),
+    Purpose("homeland security"),
+    Purpose("electronic surveillance"),
+    Purpose("suspect interdiction"),
+    Purpose("stolen property recovery"),
+    Purpose("criminal investigation", requires_case=True,
+            description="a specific criminal investigation (462.5(b)); needs a case number"),
+    Purpose("civil or administrative action", description="department-related civil or administrative action"),
+)
+
+
+def _int_at_least(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"expected a whole number, got {value!r}") from None
+        if number < minimum:
+            raise ConfigError(f"expected a number >= {minimum}, got {number}")
+        return number
+
+    return parse
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {value!r}; use an IANA name such as America/Los_Angeles") from None
+    return str(value)
+
+
+def _regex(value: Any) -> str:
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        raise ConfigError(f"invalid regular expression {value!r}: {exc}") from None
+    return str(value)
+
+
+def _purposes(value: Any) -> tuple[Purpose, ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"purposes must be a JSON list: {exc}") from None
+    if not isinstance(value, list | tuple) or not value:
+        raise ConfigError("purposes must be a non-empty list")
+    out = []
+    for item in value:
+        if isinstance(item, Purpose):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            out.append(Purpose(item["name"].strip().lower(), bool(item.get("requires_case", False)),
+                               str(item.get("description", ""))))
+        else:
+            raise ConfigError(f"each purpose needs a 'name' (and optional 'requires_case'); got {item!r}")
+    return tuple(out)
+
+
+def _path(value: Any) -> str:
+    return str(Path(str(value)).expanduser())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, default, help text and validating parser."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("timezone", "America/Los_Angeles", "Department time zone; dates without a zone are read in it.",
+            _timezone),
+    Setting("purposes", DEFAULT_PURPOSES, "Authorised law-enforcement purposes (462.2, 462.3(a), 462.5(b)).",
+            _purposes),
+    Setting("case_number_pattern", r"^\d{2}-\d{6}$",
+            "Regular expression a case number must match (default NN-NNNNNN).", _regex),
+    Setting("lockout_failures", 5, "Failed logins in a row that lock an account.", _int_at_least(1)),
+    Setting("lockout_minutes", 15, "How long a locked account stays locked.", _int_at_least(1)),
+    Setting("session_max_hours", 8, "A session expires this many hours after login.", _int_at_least(1)),
+    Setting("session_idle_minutes", 30, "A session expires after this many idle minutes.", _int_at_least(1)),
+    Setting("password_min_length", 12, "Minimum password length.", _int_at_least(8)),
+    Setting("certification_valid_days", 365, "Default validity of a training certification.", _int_at_least(1)),
+    Setting("retention_days", 365, "Minimum retention of reads (Gov. Code 34090.6: at least one year).",
+            _int_at_least(365)),
+    Setting("key_dir", "~/.alpr/keys", "Directory holding audit HMAC keys; must be outside the store.", _path),
+    Setting("checkpoint_dir", "~/.alpr/checkpoints",
+            "Directory receiving signed audit head checkpoints; must be outside the store.", _path),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Config:
+    """Resolved settings for one store. Attribute access: ``config.timezone``."""
+
+    def __init__(self, values: dict[str, Any], sources: dict[str, str]) -> None:
+        self._values = values
+        self.sources = sources
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self._values["timezone"])
+
+    def purpose(self, name: str) -> Purpose | None:
+        key = name.strip().lower()
+        return next((p for p in self._values["purposes"] if p.name == key), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def load_config(store_dir: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Resolve every setting from defaults, ``STORE/department.toml`` and ``ALPR_*`` variables."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if store_dir is not None:
+        path = Path(store_dir) / "department.toml"
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+            unknown = set(data) - set(_BY_NAME)
+            if unknown:
+                raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(_BY_NAME)}")
+            for key, value in data.items():
+                raw[key] = value
+                sources[key] = str(path)
+    for setting in SETTINGS:
+        env_value = env.get(f"ALPR_{setting.name.upper()}")
+        if env_value is not None:
+            raw[setting.name] = env_value
+            sources[setting.name] = f"ALPR_{setting.name.upper()}"
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in raw:
+            try:
+                values[setting.name] = setting.parse(raw[setting.name])
+            except ConfigError as exc:
+                raise ConfigError(f"setting {setting.name!r} (from {sources[setting.name]}): {exc}") from None
+        else:
+            values[setting.name] = setting.parse(setting.default)
+            sources[setting.name] = "default"
+    return Config(values, sources)

@@ -1,0 +1,101 @@
+"""Plate search over the store: partial patterns, plate history, one read.
+
+Internal to the library: :class:`alpr_lib.session.Session` calls these after the policy checks and audits
+the result. A search first matches the pattern against the plate dictionary (distinct plates, with first
+and last sighting), then reads only the day partitions where the matching plates were seen; day files are
+sorted by plate, so Parquet statistics skip most row groups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from alpr_lib.search.patterns import PlatePattern
+from alpr_lib.store.files import live_files
+from alpr_lib.store.ingest import plate_dictionary_path
+from alpr_lib.store.schema import READ_SCHEMA
+from alpr_lib.store.store import Store
+
+__all__ = ["RESULT_COLUMNS", "match_plates", "read_by_id", "reads_of_plates"]
+
+RESULT_COLUMNS = ["read_id", "plate", "plate_raw", "match", "substitutions", "captured_at", "captured_local",
+                  "camera_id", "unit", "source", "region", "plate_confidence", "lat", "lon", "heading",
+                  "image_ref"]
+
+
+def _empty(zone: str) -> pl.DataFrame:
+    schema = {**READ_SCHEMA, "match": pl.String, "substitutions": pl.Int32,
+              "captured_local": pl.Datetime("us", zone)}
+    return pl.DataFrame(schema={c: schema[c] for c in RESULT_COLUMNS})
+
+
+def match_plates(store: Store, pattern: PlatePattern, *, exact: bool, start: datetime | None,
+                 end: datetime | None) -> pl.DataFrame:
+    """Distinct stored plates matching the pattern, with substitutions, first and last sighting."""
+    path = plate_dictionary_path(store)
+    if path is None:
+        return pl.DataFrame(schema={"plate": pl.String, "substitutions": pl.Int32,
+                                    "first_seen": pl.Datetime("us", "UTC"), "last_seen": pl.Datetime("us", "UTC")})
+    lazy = pl.scan_parquet(path).filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
+    if start is not None:
+        lazy = lazy.filter(pl.col("last_seen") >= start)
+    if end is not None:
+        lazy = lazy.filter(pl.col("first_seen") < end)
+    found = lazy.select("plate", "first_seen", "last_seen").collect()
+    if exact:
+        subs = [0] * found.height
+    else:
+        exact_re = pattern.regex(confusions=False)
+        is_exact = found.get_column("plate").str.contains(exact_re)
+        subs = [0 if e else pattern.substitutions(p) for p, e in zip(found.get_column("plate"), is_exact,
+                                                                       strict=True)]
+    return found.with_columns(pl.Series("substitutions", subs, dtype=pl.Int32))
+
+
+def reads_of_plates(store: Store, plates: pl.DataFrame, *, start: datetime | None, end: datetime | None,
+                    regions: list[str] | None = None, cameras: list[str] | None = None) -> pl.DataFrame:
+    """Every read of the given plates (a frame from :func:`match_plates`), ranked for the analyst."""
+    zone = store.config.timezone
+    if plates.height == 0:
+        return _empty(zone)
+    lo = plates.get_column("first_seen").min()
+    hi = plates.get_column("last_seen").max()
+    if start is not None:
+        lo = max(lo, start)
+    if end is not None:
+        hi = min(hi, end - timedelta(microseconds=1))
+    if lo > hi:
+        return _empty(zone)
+    files = live_files(store.db, store.path, "reads", first_day=lo.date(), last_day=hi.date())
+    if not files:
+        return _empty(zone)
+    wanted = plates.get_column("plate")
+    lazy = pl.scan_parquet(files).filter(pl.col("plate").is_in(wanted.implode()))
+    if start is not None:
+        lazy = lazy.filter(pl.col("captured_at") >= start)
+    if end is not None:
+        lazy = lazy.filter(pl.col("captured_at") < end)
+    if regions:
+        lazy = lazy.filter(pl.col("region").is_in([r.upper() for r in regions]))
+    if cameras:
+        lazy = lazy.filter(pl.col("camera_id").is_in(list(cameras)))
+    found = lazy.collect()
+    ranked = (found.join(plates.select("plate", "substitutions"), on="plate", how="left")
+              .with_columns(pl.when(pl.col("substitutions") == 0).then(pl.lit("exact"))
+                            .otherwise(pl.lit("confusable")).alias("match"),
+                            pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))
+              .sort(["substitutions", "captured_at"], descending=[False, True]))
+    return ranked.select(RESULT_COLUMNS)
+
+
+def read_by_id(store: Store, read_id: str) -> pl.DataFrame:
+    """One read by id (zero or one row). Uses the manifest's per-file id ranges to skip files."""
+    rows = store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1 AND min_key <= ? "
+                          "AND max_key >= ?", (read_id, read_id))
+    zone = store.config.timezone
+    if not rows:
+        return _empty(zone).drop("match", "substitutions")
+    found = pl.scan_parquet([store.path / r["path"] for r in rows]).filter(pl.col("read_id") == read_id).collect()
+    return found.with_columns(pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))

@@ -1,0 +1,71 @@
+"""Atomic file writes and the manifest of live data files.
+
+A data file becomes visible only when the transaction that lists it in ``store_files`` commits; readers
+scan exactly the live files the manifest names. A crash before that commit leaves only orphan files, which
+nobody reads and the next ingest removes: no half-written partition, no committed read lost.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from alpr_lib.store.records import RecordsDB
+
+__all__ = ["fsync_dir", "live_files", "remove_orphans", "write_parquet_atomic"]
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int = 16_384,
+                         metadata: dict[str, str] | None = None) -> None:
+    """Write to a temporary name, fsync, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(tmp, compression="zstd", compression_level=3, statistics=True,
+                        row_group_size=row_group_size, metadata=metadata)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def live_files(db: RecordsDB, root: Path, kind: str, *, first_day: date | None = None,
+               last_day: date | None = None) -> list[Path]:
+    """Live files of ``kind``; for reads, only partitions within [first_day, last_day]."""
+    sql = "SELECT path FROM store_files WHERE kind = ? AND live = 1"
+    params: list[object] = [kind]
+    if first_day is not None:
+        sql += " AND partition >= ?"
+        params.append(first_day.isoformat())
+    if last_day is not None:
+        sql += " AND partition <= ?"
+        params.append(last_day.isoformat())
+    return [root / row["path"] for row in db.query(sql + " ORDER BY partition, path", params)]
+
+
+def remove_orphans(db: RecordsDB, root: Path) -> list[Path]:
+    """Delete data files that no committed transaction lists as live (left by a crash or a rewrite)."""
+    known = {row["path"] for row in db.query("SELECT path FROM store_files WHERE live = 1")}
+    removed = []
+    for sub in ("reads", "index"):
+        base = root / sub
+        if not base.exists():
+            continue
+        for file in base.rglob("*"):
+            if file.is_file() and file.relative_to(root).as_posix() not in known:
+                file.unlink()
+                removed.append(file)
+        for directory in sorted((d for d in base.rglob("*") if d.is_dir()), reverse=True):
+            if not any(directory.iterdir()):
+                directory.rmdir()
+    return removed

@@ -1,0 +1,135 @@
+"""A store directory: its identity and kind, its records database, its read files and its audit log.
+
+Layout::
+
+    STORE/store.toml            identity: store_id, kind (operational | training), created_at
+    STORE/department.toml       department configuration (optional; see alpr_lib.config)
+    STORE/records.db            system of record (SQLite, WAL)
+    STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, sorted by plate
+    STORE/index/plates-<batch>.parquet                 plate dictionary (distinct plates, counts, first/last)
+
+Only :class:`alpr_lib.session.Session` hands data to users; this class is the plumbing under it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import uuid
+from pathlib import Path
+
+from alpr_lib.audit.keys import AuditKey, Checkpoints
+from alpr_lib.audit.log import AuditLog
+from alpr_lib.config import Config, load_config
+from alpr_lib.errors import StoreError
+from alpr_lib.store.records import SQLiteRecords
+from alpr_lib.timeutil import iso, utc_now
+
+__all__ = ["STORE_KINDS", "Store", "resolve_store_path"]
+
+STORE_KINDS = ("operational", "training")
+
+
+def resolve_store_path(store: str | os.PathLike | None) -> Path:
+    """The store directory from the argument or ``ALPR_STORE``, with a clear error when neither is set."""
+    value = store if store is not None else os.environ.get("ALPR_STORE")
+    if not value:
+        raise StoreError("no store given: pass store=... (or --store) or set ALPR_STORE to the store directory")
+    return Path(value).expanduser()
+
+
+class Store:
+    """An opened store directory."""
+
+    def __init__(self, path: Path, meta: dict, config: Config) -> None:
+        self.path = path
+        self.store_id: str = meta["store_id"]
+        self.kind: str = meta["kind"]
+        self.synthetic: bool = bool(meta.get("synthetic", False))
+        self.name: str = meta.get("name", path.name)
+        self.config = config
+        self.db = SQLiteRecords(path / "records.db")
+        self.db.migrate()
+        self.audit_key = AuditKey(config.key_dir, path, self.store_id)
+        self.audit = AuditLog(self.db, self.audit_key, Checkpoints(config.checkpoint_dir, path, self.store_id))
+
+    @property
+    def reads_dir(self) -> Path:
+        return self.path / "reads"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.path / "index"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.path / "images"
+
+    @property
+    def is_training(self) -> bool:
+        return self.kind == "training"
+
+    def banner(self) -> str:
+        """One line saying which store this is; training and synthetic stores say so loudly."""
+        marks = []
+        if self.is_training:
+            marks.append("TRAINING STORE - not operational data")
+        if self.synthetic:
+            marks.append("synthetic demo data")
+        extra = f" [{'; '.join(marks)}]" if marks else ""
+        return f"ALPR store {self.name} ({self.kind}){extra}"
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, kind: str = "operational", name: str | None = None,
+               synthetic: bool = False) -> Store:
+        """Make a new, empty store directory (refuses a non-empty one)."""
+        if kind not in STORE_KINDS:
+            raise StoreError(f"store kind must be one of {STORE_KINDS}, not {kind!r}")
+        path = Path(path).expanduser()
+        if path.exists() and any(path.iterdir()):
+            raise StoreError(f"{path} exists and is not empty; choose a new directory for the store")
+        path.mkdir(parents=True, exist_ok=True, mode=0o750)
+        for sub in ("reads", "index", "images"):
+            (path / sub).mkdir(mode=0o750)
+        meta = {"store_id": uuid.uuid4().hex, "kind": kind, "name": name or path.name,
+                "synthetic": synthetic, "created_at": iso(utc_now())}
+        lines = [f'{k} = {str(v).lower() if isinstance(v, bool) else repr(str(v))}' for k, v in meta.items()]
+        tmp = path / ".store.toml.tmp"
+        tmp.write_text("\n".join(lines).replace("'", '"') + "\n")
+        os.replace(tmp, path / "store.toml")
+        store = cls.open(path)
+        with store.db.transaction() as tx:
+            for key in ("store_id", "kind"):
+                tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(meta[key])))
+        if not store.audit_key.exists():
+            store.audit_key.create()
+        return store
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> Store:
+        """Open an existing store; ``None`` means ``ALPR_STORE``."""
+        path = resolve_store_path(path)
+        meta_path = path / "store.toml"
+        if not meta_path.exists():
+            raise StoreError(
+                f"{path} is not an ALPR store (no store.toml). Create one with `alpr init --store {path}` "
+                f"or a demo with `alpr demo --store {path}`"
+            )
+        try:
+            meta = tomllib.loads(meta_path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise StoreError(f"{meta_path} is damaged: {exc}") from None
+        if meta.get("kind") not in STORE_KINDS or not meta.get("store_id"):
+            raise StoreError(f"{meta_path} is damaged: it must name a store_id and a kind in {STORE_KINDS}")
+        store = cls(path, meta, load_config(path))
+        recorded = {r["key"]: r["value"] for r in store.db.query("SELECT key, value FROM meta")}
+        for key in ("store_id", "kind"):
+            if key in recorded and recorded[key] != str(meta[key]):
+                raise StoreError(
+                    f"{meta_path} says {key}={meta[key]!r} but the records database says {recorded[key]!r}; "
+                    "a store's identity and kind never change (training and operational data never mix)"
+                )
+        return store
+
+    def close(self) -> None:
+        self.db.close()
