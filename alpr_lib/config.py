@@ -123,12 +123,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_max_hours", 8, "A session expires this many hours after login.", _int_at_least(1)),
     Setting("session_idle_minutes", 30, "A session expires after this many idle minutes.", _int_at_least(1)),
     Setting("password_min_length", 12, "Minimum password length.", _int_at_least(8)),
+    Setting("password_hash_time_cost", 3, "argon2id iterations (lower only to speed up test suites).",
+            _int_at_least(1)),
+    Setting("password_hash_memory_kib", 65_536, "argon2id memory in KiB (lower only to speed up test suites).",
+            _int_at_least(8_192)),
     Setting("certification_valid_days", 365, "Default validity of a training certification.", _int_at_least(1)),
     Setting("retention_days", 365, "Minimum retention of reads (Gov. Code 34090.6: at least one year).",
             _int_at_least(365)),
     Setting("key_dir", "~/.alpr/keys", "Directory holding audit HMAC keys; must be outside the store.", _path),
     Setting("checkpoint_dir", "~/.alpr/checkpoints",
             "Directory receiving signed audit head checkpoints; must be outside the store.", _path),
+    Setting("offense_limits", {},
+            "Per offense type: largest canvass radius/window without a supervisor's approval, and whether it is "
+            "serious enough for convoy and frequent-location analysis ([offense_limits.<offense>] tables; see "
+            "alpr_lib.analysis.limits for the defaults).",
+            lambda value: __import__("alpr_lib.analysis.limits", fromlist=["parse_offense_limits"])
+            .parse_offense_limits(value)),
+    Setting("basemap_style_url", "",
+            "Map style URL for kepler.gl maps (e.g. the department's internal tile server); empty uses kepler's "
+            "default style. Without network the data layers still draw on a blank basemap.", str),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -81,6 +81,7 @@ def login(username: str | None = None, password: str | None = None, store: str |
     except AuthError as exc:
         _record_login(opened, username, organisation, client, "denied", str(exc))
         raise
+    changed = user.must_change_password
     if user.must_change_password:
         if new_password is None and interactive:
             new_password = getpass.getpass("Your password was reset; choose a new password: ")
@@ -99,6 +100,7 @@ def login(username: str | None = None, password: str | None = None, store: str |
             raise
         user = users.require_user(opened.db, username)
     session = Session(opened, user, client=client)
+    session.password_changed_at_login = changed
     opened.db.execute("INSERT INTO sessions(session_id, username, client, started_at, last_seen_at) "
                       "VALUES (?,?,?,?,?)", (session.session_id, username, client, iso(session.started_at),
                                              iso(session.started_at)))

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from alpr_lib.analysis.session_api import AnalysisMethods
 from alpr_lib.audit.events import AuditRecord
 from alpr_lib.audit.log import VerifyResult
 from alpr_lib.auth import certifications, users
@@ -27,6 +28,7 @@ from alpr_lib.errors import AccessDenied, AlprError, AuthError, NotFound, Valida
 from alpr_lib.policy import check_case_number, check_permission, check_purpose, check_training
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
+from alpr_lib.store import cameras as camera_registry
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import TimeLike, iso, parse_instant, time_window, utc_now
@@ -40,7 +42,7 @@ def _bound(moment: datetime | None) -> str | None:
     return iso(moment) if moment is not None else None
 
 
-class Session:
+class Session(AnalysisMethods):
     """An authenticated user's session on one store. Obtain one with :func:`alpr_lib.login`."""
 
     def __init__(self, store: Store, user: User, *, client: str, session_id: str | None = None) -> None:
@@ -51,6 +53,8 @@ class Session:
         self.started_at = utc_now()
         self._last_seen = self.started_at
         self._ended: str | None = None
+        #: True when this login completed a forced password change (set by :func:`alpr_lib.login`).
+        self.password_changed_at_login = False
 
     # ----------------------------------------------------------------- identity and lifetime
     @property
@@ -219,6 +223,24 @@ class Session:
 
         return self._access("reads.ingest", "reads.ingest", query, run, needs_purpose=False)
 
+    def register_cameras(self, cameras: pl.DataFrame) -> int:
+        """Add or update cameras in the registry (id, name, fixed or mobile, location, agency)."""
+        def run() -> tuple[int, int]:
+            count = camera_registry.upsert(self.store.db, cameras)
+            return count, count
+
+        return self._access("cameras.register", "reads.ingest", {"cameras": cameras.height}, run,
+                            needs_purpose=False)
+
+    def cameras(self) -> pl.DataFrame:
+        """The camera registry (no plate data)."""
+        def run() -> tuple[pl.DataFrame, int]:
+            frame = camera_registry.load(self.store.db)
+            return frame, frame.height
+
+        return self._access("cameras.list", "store.summary", {}, run, needs_purpose=False,
+                            needs_training=False)
+
     def store_summary(self) -> dict[str, Any]:
         """Counts about the store (no plate data): reads, days, distinct plates, last ingest."""
         def run() -> tuple[dict[str, Any], int]:
@@ -235,14 +257,21 @@ class Session:
 
     # ----------------------------------------------------------------- administration (462.2.1, 462.8)
     def add_user(self, username: str, *, full_name: str, title: str, organisation: str, roles: Sequence[str],
-                 password: str, member_type: str = "member") -> User:
-        """Create an account; the given password must be changed at first login."""
+                 password: str, member_type: str = "member", must_change_password: bool = True) -> User:
+        """Create an account. Members must change the given password at first login; only a synthetic
+        (demo) store may skip that, so demo credentials work headless."""
         query = {"target_user": username, "roles": list(roles), "member_type": member_type, "title": title}
-        return self._access("users.add", "users.manage", query, lambda: (users.create_user(
-            self.store.db, self.store.config, username=username, full_name=full_name, title=title,
-            organisation=organisation, roles=roles, password=password, created_by=self.user.username,
-            member_type=member_type, must_change_password=member_type != "service"), 1),
-            needs_purpose=False, needs_training=False)
+
+        def run() -> tuple[User, int]:
+            if not must_change_password and not self.store.synthetic and member_type != "service":
+                raise ValidationError("only demo stores may create members without a forced password change")
+            return users.create_user(
+                self.store.db, self.store.config, username=username, full_name=full_name, title=title,
+                organisation=organisation, roles=roles, password=password, created_by=self.user.username,
+                member_type=member_type, must_change_password=must_change_password and member_type != "service"
+            ), 1
+
+        return self._access("users.add", "users.manage", query, run, needs_purpose=False, needs_training=False)
 
     def set_user_disabled(self, username: str, disabled: bool = True) -> None:
         action = "users.disable" if disabled else "users.enable"

@@ -9,17 +9,18 @@ from alpr_lib.errors import ValidationError
 
 __all__ = ["check_password_rules", "hash_password", "verify_password"]
 
-_HASHER = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 low-memory defaults
+_VERIFIER = PasswordHasher()  # verification reads the parameters from the stored hash itself
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+def hash_password(password: str, *, time_cost: int = 3, memory_kib: int = 65_536) -> str:
+    """argon2id hash; the defaults are argon2-cffi's RFC 9106 low-memory profile."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=4).hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when ``password`` matches; never raises for a wrong password."""
     try:
-        return _HASHER.verify(stored_hash, password)
+        return _VERIFIER.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -53,6 +53,11 @@ def _user(row: dict) -> User:
                 tuple(json.loads(row["roles"])), bool(row["must_change_password"]), bool(row["disabled"]))
 
 
+def _hash(config: Config, password: str) -> str:
+    return hash_password(password, time_cost=config.password_hash_time_cost,
+                         memory_kib=config.password_hash_memory_kib)
+
+
 def get_user(db: RecordsDB, username: str) -> User | None:
     rows = db.query("SELECT * FROM users WHERE username = ?", (username,))
     return _user(rows[0]) if rows else None
@@ -96,7 +101,7 @@ def create_user(db: RecordsDB, config: Config, *, username: str, full_name: str,
             "INSERT INTO users(username, full_name, title, organisation, member_type, roles, password_hash, "
             "must_change_password, created_at, created_by, password_changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (username, full_name.strip(), title.strip(), organisation.strip(), member_type, json.dumps(roles),
-             hash_password(password), int(must_change_password), now, created_by, now),
+             _hash(config, password), int(must_change_password), now, created_by, now),
         )
     return require_user(db, username)
 
@@ -106,30 +111,33 @@ def authenticate(db: RecordsDB, config: Config, username: str, password: str,
     """Check a password; count failures and lock after too many. Messages never say which part was wrong
     beyond what the user needs (an unknown user and a wrong password read the same)."""
     now = now or utc_now()
-    with db.transaction() as tx:
+    failure: str | None = None
+    with db.transaction() as tx:  # the failure count must commit even though we then refuse the login
         rows = tx.query("SELECT * FROM users WHERE username = ?", (username,))
         if not rows:
-            raise AuthError("login failed: unknown username or wrong password")
-        row = rows[0]
-        if row["disabled"]:
-            raise AuthError(f"account {username!r} is disabled; ask the ALPR administrator")
-        if row["locked_until"] and parse_iso(row["locked_until"]) > now:
-            until = parse_iso(row["locked_until"]).astimezone(config.zone)
-            raise AuthError(f"account {username!r} is locked after repeated failed logins until "
-                            f"{until:%H:%M %Z}; try again then or ask the ALPR administrator")
-        if not verify_password(row["password_hash"], password):
-            failures = row["failed_logins"] + 1
+            failure = "login failed: unknown username or wrong password"
+        elif rows[0]["disabled"]:
+            failure = f"account {username!r} is disabled; ask the ALPR administrator"
+        elif rows[0]["locked_until"] and parse_iso(rows[0]["locked_until"]) > now:
+            until = parse_iso(rows[0]["locked_until"]).astimezone(config.zone)
+            failure = (f"account {username!r} is locked after repeated failed logins until {until:%H:%M %Z}; "
+                       "try again then or ask the ALPR administrator")
+        elif not verify_password(rows[0]["password_hash"], password):
+            failures = rows[0]["failed_logins"] + 1
             locked = None
+            failure = "login failed: unknown username or wrong password"
             if failures >= config.lockout_failures:
                 locked = iso(now + timedelta(minutes=config.lockout_minutes))
                 failures = 0
+                failure = (f"login failed: account {username!r} is now locked for {config.lockout_minutes} "
+                           f"minutes after {config.lockout_failures} failures")
             tx.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
                        (failures, locked, username))
-            if locked:
-                raise AuthError(f"login failed: account {username!r} is now locked for "
-                                f"{config.lockout_minutes} minutes after {config.lockout_failures} failures")
-            raise AuthError("login failed: unknown username or wrong password")
-        tx.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (username,))
+        else:
+            tx.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (username,))
+    if failure:
+        raise AuthError(failure)
+    row = rows[0]
     return _user(row)
 
 
@@ -143,7 +151,7 @@ def set_password(db: RecordsDB, config: Config, username: str, new_password: str
         raise ValidationError("the new password must differ from the current one")
     db.execute("UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?, "
                "failed_logins = 0, locked_until = NULL WHERE username = ?",
-               (hash_password(new_password), int(must_change), iso(utc_now()), username))
+               (_hash(config, new_password), int(must_change), iso(utc_now()), username))
 
 
 def set_disabled(db: RecordsDB, username: str, disabled: bool) -> None:

@@ -119,7 +119,7 @@ def parse_pattern(text: str) -> PlatePattern:
     """Parse and check a pattern; the error message says what to type instead."""
     if not isinstance(text, str):
         raise ValidationError(f"a plate pattern must be text, not {type(text).__name__}")
-    raw = re.sub(r"[\s\-\.]", "", text.upper())
+    raw = re.sub(r"-(?![^\[]*\])", "", re.sub(r"[\s\.]", "", text.upper()))  # keep dashes of [A-F] ranges
     if not raw:
         raise ValidationError("empty plate pattern; type the characters you know, ? for one unknown, * for any")
     tokens: list[_Token] = []

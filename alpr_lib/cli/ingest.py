@@ -1,0 +1,35 @@
+"""``alpr ingest``: add reads from CSV or Parquet files (policy 462.4)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from alpr_lib.cli._common import session_from, store_option, user_option
+
+
+@click.command()
+@store_option
+@user_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Write the rejected rows report (row, column, value, reason) to this CSV.")
+def ingest(store: str, username: str, files: tuple[str, ...], rejects: str | None) -> None:
+    """Validate and ingest read files atomically. Exit status 3 when some rows were rejected."""
+    session = session_from(store, username)
+    any_rejected = False
+    for path in files:
+        report = session.ingest_reads(path)
+        click.echo(report.summary())
+        if report.rejected_rows:
+            any_rejected = True
+            for row in report.rejected.head(20).iter_rows(named=True):
+                click.echo(f"  row {row['row']}: {row['column']} = {row['value']!r}: {row['reason']}", err=True)
+            if len(report.rejected) > 20:
+                click.echo(f"  ... {len(report.rejected) - 20} more problems", err=True)
+            if rejects:
+                report.rejected.write_csv(rejects)
+                click.echo(f"rejected rows written to {rejects}", err=True)
+    if any_rejected:
+        sys.exit(3)

@@ -1,0 +1,117 @@
+"""``alpr recognize`` and ``alpr eval-recognition``: thin click commands over ``alpr_lib.recognition``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import AlprError
+
+__all__ = ["eval_recognition", "recognize"]
+
+
+@click.command(name="recognize")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--camera", "camera_id", required=True, help="Camera id stored with every read.")
+@click.option("--lat", type=float, default=None, help="Camera latitude (WGS84) when an image has no EXIF/sidecar GPS.")
+@click.option("--lon", type=float, default=None, help="Camera longitude (WGS84) when an image has no EXIF/sidecar GPS.")
+@click.option("--unit", default=None, help="Patrol vehicle or fixed site that carried the camera.")
+@click.option("--source", default=None, help="Capturing agency/system, e.g. MPD-FIXED.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reads to FILE.parquet or FILE.csv.")
+@click.option("--crops-dir", type=click.Path(path_type=Path), default=None, help="Save each plate crop as DIR/<read_id>.jpg.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--frame-step", "frame_step_s", type=click.FloatRange(0.01), default=1.0, show_default=True,
+              help="Seconds between sampled video frames.")
+@click.option("--top-n", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--tz", default="America/Los_Angeles", show_default=True, help="Zone of EXIF times without an offset.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress):
+    """Recognise plates in camera images, folders of images and video files (PATH...).
+
+    Time and location come from a JSON sidecar (IMAGE.json) or EXIF, else from --lat/--lon and the file's
+    modification time. A file that cannot be read gets a clear error and the batch goes on; the command
+    fails (exit 1) only when no file could be processed.
+    """
+    from ..recognition.batch import recognize_paths
+
+    if (lat is None) != (lon is None):
+        raise click.UsageError("give both --lat and --lon, or neither")
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
+        raise click.UsageError(f"--out must end in .parquet or .csv, not {out.name}")
+    try:
+        res = recognize_paths(
+            list(paths), camera_id, default_lat=lat, default_lon=lon, unit=unit, source=source,
+            crops_dir=crops_dir, workers=workers, tz=tz, frame_step_s=frame_step_s, top_n=top_n,
+            progress=not no_progress,
+        )
+    except AlprError as exc:
+        raise click.ClickException(str(exc)) from exc
+    frame = res.reads
+    if res.crops:
+        import polars as pl
+
+        frame = frame.with_columns(pl.col("read_id").replace_strict(res.crops, default=None).alias("crop_path"))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            frame.write_parquet(out)
+        else:
+            frame.with_columns(frame["captured_at"].dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).write_csv(out)
+    else:
+        for row in frame.iter_rows(named=True):
+            click.echo(f"{row['plate']:<9} {row['plate_confidence']:6.1f}  {row['captured_at']:%Y-%m-%d %H:%M:%S}Z  {row['image_ref']}")
+    for e in res.errors:
+        click.echo(f"error: {e.path}: {e.message}", err=True)
+    note = f", {res.used_mtime} without a capture time (file time used)" if res.used_mtime else ""
+    click.echo(f"{res.files} files, {frame.height} plates, {len(res.errors)} errors{note}"
+               + (f"; reads written to {out}" if out else ""), err=True)
+    if res.files and len(res.errors) == res.files:
+        raise SystemExit(1)
+
+
+@click.command(name="eval-recognition")
+@click.argument("image_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--groundtruth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV: image,x,y,width,height,plate (or image,region,plate for crops).")
+@click.option("--top-n", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the figures as JSON.")
+@click.option("--predictions", type=click.Path(path_type=Path), default=None,
+              help="Write every image's candidates: image,rank,plate,confidence,x1,y1,...,x4,y4.")
+@click.option("--failures", type=click.Path(path_type=Path), default=None, help="Write the images not read exactly.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def eval_recognition(image_dir, groundtruth, top_n, json_path, predictions, failures, no_progress):
+    """Score the recognizer on IMAGE_DIR against a ground-truth CSV (every listed image is scored)."""
+    from ..recognition.evaluate import evaluate, read_groundtruth, summarise, write_failures, write_predictions
+    from ..recognition.pipeline import PlateRecognizer
+
+    try:
+        truths = read_groundtruth(groundtruth)
+        recognizer = PlateRecognizer(top_n=max(top_n, 5))
+        progress = None
+        if not no_progress:
+            from tqdm.auto import tqdm
+
+            def progress(items):
+                return tqdm(items, unit="image", desc="eval")
+
+        rows = evaluate(image_dir, truths, recognizer, top_n=top_n, progress=progress)
+    except AlprError as exc:
+        raise click.ClickException(str(exc)) from exc
+    fig = summarise(rows, top_n)
+    det = "n/a (no boxes)" if fig["detection_recall"] is None else f"{fig['detection_recall']:.1%}"
+    click.echo(f"images            {fig['n']}")
+    click.echo(f"top-1 exact       {fig['top1']:.1%}")
+    click.echo(f"top-{top_n} exact       {fig['topn']:.1%}")
+    click.echo(f"top-1 O/0 I/1     {fig['folded']:.1%}")
+    click.echo(f"detection recall  {det}  (IoU >= 0.3)")
+    click.echo(f"seconds/image     median {fig['median_s']:.3f}  p95 {fig['p95_s']:.3f}")
+    if fig["errors"]:
+        click.echo(f"unreadable images {fig['errors']} (scored as misses)")
+    if json_path:
+        json_path.write_text(json.dumps(fig, indent=2) + "\n", encoding="utf-8")
+    if predictions:
+        write_predictions(rows, predictions)
+    if failures:
+        write_failures(rows, failures)

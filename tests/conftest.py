@@ -1,0 +1,101 @@
+"""Shared fixtures: isolated key/checkpoint directories and small stores built through the real API."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import alpr_lib as alpr
+from alpr_lib.bootstrap import init_store
+
+ORG = "Milpitas Police Department"
+PASSWORDS = {
+    "admin": "Chief-pass-0001",
+    "analyst": "Crime-pass-0002",
+    "trainee": "Rookie-pass-0003",
+    "auditor": "Review-pass-0004",
+    "trainer": "Teach-pass-0005",
+    "ingest": "Feeder-pass-0006",
+    "supervisor": "Boss-pass-00007",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys and checkpoints outside any store; no credentials leaking in from the environment."""
+    base = tmp_path_factory.mktemp("alpr-secrets")
+    monkeypatch.setenv("ALPR_KEY_DIR", str(base / "keys"))
+    monkeypatch.setenv("ALPR_CHECKPOINT_DIR", str(base / "checkpoints"))
+    # argon2id at its minimum cost keeps the suite fast; production keeps the RFC 9106 defaults
+    monkeypatch.setenv("ALPR_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.setenv("ALPR_PASSWORD_HASH_MEMORY_KIB", "8192")
+    for name in ("ALPR_USER", "ALPR_PASSWORD_FILE", "ALPR_STORE", "ALPR_CLIENT", "ALPR_FAULT_INJECT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class StoreKit:
+    """A store with one user per role; ``login(name)`` returns a Session."""
+
+    path: Path
+    passwords: dict[str, str] = field(default_factory=lambda: dict(PASSWORDS))
+
+    def login(self, name: str, **kwargs: object) -> alpr.Session:
+        return alpr.login(name, self.passwords[name], self.path, **kwargs)
+
+
+def make_kit(path: Path, *, kind: str = "operational") -> StoreKit:
+    store = init_store(path, admin_username="admin", admin_password=PASSWORDS["admin"], full_name="Alex Morgan",
+                       title="ALPR Administrator", organisation=ORG, kind=kind, synthetic=True)
+    store.close()
+    kit = StoreKit(path)
+    admin = kit.login("admin")
+    for name, roles, member in (("analyst", ["analyst"], "member"), ("trainee", ["analyst"], "member"),
+                                ("auditor", ["auditor"], "member"), ("trainer", ["trainer"], "member"),
+                                ("supervisor", ["supervisor"], "member"), ("ingest", ["service"], "service")):
+        admin.add_user(name, full_name=f"{name.title()} User", title=name.title(), organisation=ORG, roles=roles,
+                       password=PASSWORDS[name], member_type=member, must_change_password=False)
+    admin.certify("trainer")
+    trainer = kit.login("trainer")
+    for name in ("analyst", "auditor", "supervisor", "admin"):
+        trainer.certify(name)
+    return kit
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> StoreKit:
+    return make_kit(tmp_path / "store")
+
+
+PLATE_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+
+
+def random_reads(n: int, *, seed: int = 1, start: datetime = datetime(2026, 5, 25, tzinfo=UTC), days: int = 20,
+                 plates: list[str] | None = None, prefix: str = "T") -> pl.DataFrame:
+    """Small reads with plenty of near-duplicate plates, for brute-force comparisons."""
+    rng = random.Random(seed)
+    if plates is None:
+        base = ["".join(rng.choice(PLATE_CHARS) for _ in range(rng.choice([6, 7, 7, 7]))) for _ in range(n // 4)]
+        base += ["7ABK123", "7A8K123", "7ABK12", "7ABX129", "ZABK123", "7OBK123", "1ABC234", "IABC234"]
+        plates = base
+    rows = []
+    for i in range(n):
+        rows.append({
+            "read_id": f"{prefix}{i:07d}",
+            "plate": rng.choice(plates),
+            "plate_confidence": round(rng.uniform(50, 99), 1),
+            "region": rng.choice(["CA", "CA", "CA", "NV", "AZ"]),
+            "captured_at": start + timedelta(seconds=rng.uniform(0, days * 86400)),
+            "camera_id": f"CAM{rng.randint(1, 6)}",
+            "unit": "U1",
+            "source": "TEST",
+            "lat": 37.43 + rng.uniform(-0.02, 0.02),
+            "lon": -121.9 + rng.uniform(-0.02, 0.02),
+            "heading": rng.uniform(0, 359),
+        })
+    return pl.DataFrame(rows).with_columns(pl.col("captured_at").dt.cast_time_unit("us"))

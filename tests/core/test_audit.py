@@ -1,0 +1,183 @@
+"""The audit log: every access path recorded, written before results, and tampering detected."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+import alpr_lib as alpr
+from alpr_lib.cli.main import cli
+from alpr_lib.audit.log import VerifyResult
+from alpr_lib.store.store import Store
+from tests.conftest import random_reads
+
+
+@pytest.fixture
+def busy(kit):
+    """A store with reads and a few dozen audit records of every kind."""
+    kit.login("ingest").ingest_reads(random_reads(200), progress=False)
+    analyst = kit.login("analyst")
+    analyst.search_plates("7AB?12*", purpose="criminal investigation", case_number="24-001234")
+    analyst.plate_history("7ABK123", purpose="stolen plates")
+    with pytest.raises(alpr.AccessDenied):
+        kit.login("trainee").search_plates("7AB*", purpose="stolen plates")
+    with pytest.raises(alpr.AuthError):
+        alpr.login("analyst", "wrong-password-9", kit.path)
+    return kit
+
+
+def _verify(kit) -> VerifyResult:
+    return Store.open(kit.path).audit.verify()
+
+
+def _db(kit) -> sqlite3.Connection:
+    return sqlite3.connect(kit.path / "records.db", isolation_level=None)
+
+
+def test_every_access_path_is_recorded_with_the_civil_code_fields(busy):
+    analyst = busy.login("analyst")
+    hits = analyst.search_plates("7ABK123", purpose="stolen plates")
+    analyst.read_details(hits["read_id"][0], purpose="stolen plates")
+    with pytest.raises(alpr.ValidationError):
+        analyst.search_plates("7*", purpose="stolen plates")
+    auditor = busy.login("auditor")
+    log = auditor.audit_records()
+    actions = set(log["action"].to_list())
+    assert {"store.init", "login", "users.add", "training.certify", "reads.ingest", "reads.search",
+            "reads.history", "reads.details"} <= actions
+    outcomes = set(zip(log["action"].to_list(), log["outcome"].to_list(), strict=True))
+    assert ("reads.search", "denied") in outcomes and ("login", "denied") in outcomes
+    assert ("reads.search", "error") in outcomes
+    search = log.filter((log["action"] == "reads.search") & (log["outcome"] == "allowed")).row(0, named=True)
+    query = json.loads(search["query"])
+    assert query["plate_pattern"] == "7AB?12*" and search["purpose"] == "criminal investigation"
+    assert search["case_number"] == "24-001234" and search["organisation"] == "Milpitas Police Department"
+    assert search["client"] == "script" and search["result_count"] >= 1
+    assert set(query["plates_returned"]) >= {"7ABK123"}
+    # reading the audit log is itself audited (visible to the next read)
+    assert auditor.audit_records(action="audit.read").height >= 1
+
+
+def test_data_elements_are_queryable_fields(busy):
+    store = Store.open(busy.path)
+    rows = store.db.query("SELECT a.username, e.value FROM audit_elements e JOIN audit_log a USING (seq) "
+                          "WHERE e.element = 'plate_pattern'")
+    assert ("analyst", "7AB?12*") in {(r["username"], r["value"]) for r in rows}
+
+
+def test_record_is_written_before_results_are_returned(kit, monkeypatch):
+    kit.login("ingest").ingest_reads(random_reads(50), progress=False)
+    analyst = kit.login("analyst")
+
+    def broken(record):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(analyst.store.audit, "append", broken)
+    with pytest.raises(OSError):
+        analyst.search_plates("7ABK123", purpose="stolen plates")
+
+
+def test_intact_log_verifies(busy):
+    result = _verify(busy)
+    assert result.ok, str(result)
+    assert result.records > 20
+
+
+def test_edit_is_detected(busy):
+    _db(busy).execute("UPDATE audit_log SET purpose = 'stolen plates' WHERE seq = 12")
+    result = _verify(busy)
+    assert not result.ok and result.first_bad_seq == 12 and "hash mismatch" in result.problem
+
+
+def test_edit_of_a_queried_element_is_detected(busy):
+    con = _db(busy)
+    seq = con.execute("SELECT seq FROM audit_log WHERE action='reads.search' AND outcome='allowed'").fetchone()[0]
+    con.execute("UPDATE audit_log SET query = json_set(query, '$.plate_pattern', '8XYZ*') WHERE seq = ?", (seq,))
+    assert _verify(busy).first_bad_seq == seq
+
+
+def test_delete_is_detected(busy):
+    _db(busy).execute("DELETE FROM audit_log WHERE seq = 10")
+    result = _verify(busy)
+    assert not result.ok and result.first_bad_seq == 10
+
+
+def test_reorder_is_detected(busy):
+    con = _db(busy)
+    con.execute("UPDATE audit_log SET seq = -1 WHERE seq = 8")
+    con.execute("UPDATE audit_log SET seq = 8 WHERE seq = 9")
+    con.execute("UPDATE audit_log SET seq = 9 WHERE seq = -1")
+    result = _verify(busy)
+    assert not result.ok and result.first_bad_seq == 8
+
+
+def test_truncation_is_detected_by_the_signed_checkpoint(busy):
+    total = _verify(busy).records
+    _db(busy).execute("DELETE FROM audit_log WHERE seq > ?", (total - 3,))
+    result = _verify(busy)
+    assert not result.ok and "truncated" in result.problem and result.first_bad_seq == total - 2
+
+
+def test_recomputed_chain_without_the_key_is_detected(busy):
+    """An attacker rewrites a record and recomputes every hash with plain SHA-256 (no key)."""
+    con = _db(busy)
+    con.row_factory = sqlite3.Row
+    rows = [dict(r) for r in con.execute("SELECT * FROM audit_log ORDER BY seq")]
+    rows[5]["username"] = "someone-else"
+    prev = "0" * 64
+    for row in rows:
+        row["prev_hash"] = prev
+        body = json.dumps({k: v for k, v in row.items() if k != "hash"}, sort_keys=True).encode()
+        row["hash"] = hashlib.sha256(body).hexdigest()
+        con.execute("UPDATE audit_log SET username=?, prev_hash=?, hash=? WHERE seq=?",
+                    (row["username"], row["prev_hash"], row["hash"], row["seq"]))
+        prev = row["hash"]
+    result = _verify(busy)
+    assert not result.ok and result.first_bad_seq == 1
+
+
+def test_forged_checkpoint_is_detected(busy, monkeypatch):
+    path = Store.open(busy.path).audit._checkpoints.path
+    lines = path.read_text().splitlines()
+    forged = json.loads(lines[-1])
+    forged["seq"] = 1
+    path.write_text("\n".join([*lines, json.dumps(forged)]) + "\n")
+    assert "bad signature" in _verify(busy).problem
+
+
+def test_missing_key_is_a_clear_failure(busy):
+    Store.open(busy.path).audit_key.path.unlink()
+    result = _verify(busy)
+    assert not result.ok and "audit key" in result.problem
+    with pytest.raises(alpr.AuditIntegrityError, match="audit key"):
+        busy.login("analyst")
+
+
+def test_key_inside_the_store_is_refused(kit, monkeypatch):
+    monkeypatch.setenv("ALPR_KEY_DIR", str(kit.path / "keys"))
+    with pytest.raises(alpr.ConfigError, match="inside the store"):
+        Store.open(kit.path)
+
+
+def test_cli_verify_exit_codes_and_export(busy, tmp_path, monkeypatch):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["audit", "verify", "--store", str(busy.path)])
+    assert ok.exit_code == 0, ok.output
+    assert "intact" in ok.output
+    password_file = tmp_path / "pw"
+    password_file.write_text(busy.passwords["auditor"])
+    monkeypatch.setenv("ALPR_PASSWORD_FILE", str(password_file))
+    out = runner.invoke(cli, ["audit", "export", "--store", str(busy.path), "--user", "auditor", "--format", "jsonl"])
+    assert out.exit_code == 0, out.output
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    keys = {"time", "username", "organisation", "action", "query", "purpose", "case_number", "result_count",
+            "client", "outcome"}
+    assert records and all(keys <= set(r) for r in records)
+    assert any(r["action"] == "reads.search" and r["query"].get("plate_pattern") == "7AB?12*" for r in records)
+    _db(busy).execute("UPDATE audit_log SET result_count = 0 WHERE seq = 15")
+    bad = runner.invoke(cli, ["audit", "verify", "--store", str(busy.path)])
+    assert bad.exit_code == 4 and "seq=15" in bad.output
