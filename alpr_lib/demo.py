@@ -10,15 +10,18 @@ import os
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import date
 
 from tqdm.auto import tqdm
 
 from alpr_lib.bootstrap import init_store
 from alpr_lib.login import login
+from alpr_lib.timeutil import utc_now
 
 __all__ = ["DEMO_USERS", "DemoResult", "DemoUser", "build_demo_store"]
 
 ORG = "Milpitas Police Department"
+DEMO_START = date(2025, 12, 1)  # the planted scenarios (June 2026 and others) fall inside the demo year
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,13 @@ def _password() -> str:
 def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: int = 462,
                      kind: str = "operational", progress: bool = False) -> DemoResult:
     """Create the store, its users and a year of synthetic reads; returns the users with passwords."""
-    from alpr_lib.samples import generate  # heavy numpy work only when a demo is built
+    from alpr_lib import samples  # heavy numpy work only when a demo is built
 
     passwords = {u.username: _password() for u in (*DEMO_USERS, SERVICE_USER)}
     admin = DEMO_USERS[0]
     store = init_store(path, admin_username=admin.username, admin_password=passwords["admin"],
                        full_name=admin.full_name, title=admin.title, organisation=ORG, kind=kind,
-                       name=f"Milpitas demo ({kind})", synthetic=True)
+                       name="Milpitas demo", synthetic=True)
     banner = store.banner()
     store.close()
     admin_session = login(admin.username, passwords["admin"], path, client="cli")
@@ -87,9 +90,11 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
         if user.certified and user.username != "trainer":
             trainer.certify(user.username)
     ingest = login(SERVICE_USER.username, passwords[SERVICE_USER.username], path, client="service")
-    ingest.register_cameras(generate.cameras(seed))
+    ingest.register_cameras(samples.cameras(seed))
     total = 0
-    chunks = generate.iter_reads(seed=seed, n_reads=n_reads)
+    # a year of data ending today at the latest: a store never holds reads from the future
+    days = max(1, min(365, (utc_now().date() - DEMO_START).days))
+    chunks = samples.iter_reads(seed=seed, n_reads=n_reads, start=DEMO_START, days=days)
     with tqdm(total=n_reads, desc="demo reads", unit="read", disable=not progress) as bar:
         for number, chunk in enumerate(chunks, start=1):
             report = ingest.ingest_reads(chunk, source_name=f"demo seed {seed} chunk {number}", progress=False)

@@ -100,6 +100,11 @@ class Session(AnalysisMethods):
             self._audit("logout", {}, outcome="allowed")
             self._end("logged out")
 
+    def purposes(self) -> list[dict[str, Any]]:
+        """The department's authorised purposes (for forms): name, whether a case number is needed."""
+        return [{"name": p.name, "requires_case": p.requires_case, "description": p.description}
+                for p in self.store.config.purposes]
+
     # ----------------------------------------------------------------- the audited door
     def _audit(self, action: str, query: dict[str, Any], *, purpose: str | None = None,
                case_number: str | None = None, result_count: int | None = None, outcome: str = "allowed",

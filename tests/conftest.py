@@ -99,3 +99,65 @@ def random_reads(n: int, *, seed: int = 1, start: datetime = datetime(2026, 5, 2
             "heading": rng.uniform(0, 359),
         })
     return pl.DataFrame(rows).with_columns(pl.col("captured_at").dt.cast_time_unit("us"))
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    """A small demo store built once per test run by the real ``build_demo_store``."""
+
+    path: Path
+    passwords: dict[str, str]
+    key_dir: Path
+    checkpoint_dir: Path
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    import os
+
+    from alpr_lib.demo import build_demo_store
+
+    base = tmp_path_factory.mktemp("demo")
+    saved = {k: os.environ.get(k) for k in ("ALPR_KEY_DIR", "ALPR_CHECKPOINT_DIR", "ALPR_PASSWORD_HASH_TIME_COST",
+                                            "ALPR_PASSWORD_HASH_MEMORY_KIB")}
+    os.environ.update(ALPR_KEY_DIR=str(base / "keys"), ALPR_CHECKPOINT_DIR=str(base / "checkpoints"),
+                      ALPR_PASSWORD_HASH_TIME_COST="1", ALPR_PASSWORD_HASH_MEMORY_KIB="8192")
+    try:
+        result = build_demo_store(base / "store", n_reads=30_000)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return DemoStore(base / "store", {u.username: u.password for u in result.users}, base / "keys",
+                     base / "checkpoints")
+
+
+@pytest.fixture
+def demo_env(demo_store: DemoStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Point ALPR_* at the demo store and log in headless as ``user`` (analyst by default)."""
+
+    def use(user: str = "analyst") -> dict[str, str]:
+        secret = tmp_path / f"{user}.pw"
+        secret.write_text(demo_store.passwords[user] + "\n")
+        secret.chmod(0o600)
+        values = {"ALPR_STORE": str(demo_store.path), "ALPR_USER": user, "ALPR_PASSWORD_FILE": str(secret),
+                  "ALPR_KEY_DIR": str(demo_store.key_dir), "ALPR_CHECKPOINT_DIR": str(demo_store.checkpoint_dir)}
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        return values
+
+    return use
+
+
+def run_notebook(path: Path, *, timeout: int = 300) -> object:
+    """Execute a copy of a notebook headless with nbclient; any failing cell fails the test."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return notebook
