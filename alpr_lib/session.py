@@ -29,6 +29,7 @@ from alpr_lib.policy import check_case_number, check_permission, check_purpose, 
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
 from alpr_lib.store import cameras as camera_registry
+from alpr_lib.store.compact import compact_days
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import TimeLike, iso, parse_instant, time_window, utc_now
@@ -245,6 +246,14 @@ class Session(AnalysisMethods):
 
         return self._access("cameras.list", "store.summary", {}, run, needs_purpose=False,
                             needs_training=False)
+
+    def compact_store(self, *, progress: bool = True) -> dict[str, int]:
+        """Merge each day's small ingest files into one (administrators, ingest operators)."""
+        def run() -> tuple[dict[str, int], int]:
+            result = compact_days(self.store, progress=progress)
+            return result, result["files_merged"]
+
+        return self._access("store.compact", "reads.ingest", {}, run, needs_purpose=False)
 
     def store_summary(self) -> dict[str, Any]:
         """Counts about the store (no plate data): reads, days, distinct plates, last ingest."""

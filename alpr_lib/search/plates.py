@@ -2,19 +2,18 @@
 
 Internal to the library: :class:`alpr_lib.session.Session` calls these after the policy checks and audits
 the result. A search first matches the pattern against the plate dictionary (distinct plates, with first
-and last sighting), then reads only the day partitions where the matching plates were seen; day files are
-sorted by plate, so Parquet statistics skip most row groups.
+and last sighting, see :mod:`alpr_lib.store.plate_index`), then reads only the plate-sorted bucket files that
+hold the matching plates, where Parquet statistics skip all but a few row groups.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
 from alpr_lib.search.patterns import PlatePattern
-from alpr_lib.store.files import live_files
-from alpr_lib.store.ingest import plate_dictionary_path
+from alpr_lib.store import plate_index
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
 
@@ -34,16 +33,17 @@ def _empty(zone: str) -> pl.DataFrame:
 def match_plates(store: Store, pattern: PlatePattern, *, exact: bool, start: datetime | None,
                  end: datetime | None) -> pl.DataFrame:
     """Distinct stored plates matching the pattern, with substitutions, first and last sighting."""
-    path = plate_dictionary_path(store)
+    path = plate_index.dictionary_path(store)
     if path is None:
-        return pl.DataFrame(schema={"plate": pl.String, "substitutions": pl.Int32,
-                                    "first_seen": pl.Datetime("us", "UTC"), "last_seen": pl.Datetime("us", "UTC")})
+        return pl.DataFrame(schema={"plate": pl.String, "first_seen": pl.Datetime("us", "UTC"),
+                                    "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16,
+                                    "substitutions": pl.Int32})
     lazy = pl.scan_parquet(path).filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
     if start is not None:
         lazy = lazy.filter(pl.col("last_seen") >= start)
     if end is not None:
         lazy = lazy.filter(pl.col("first_seen") < end)
-    found = lazy.select("plate", "first_seen", "last_seen").collect()
+    found = lazy.select("plate", "first_seen", "last_seen", "bucket").collect()
     if exact:
         subs = [0] * found.height
     else:
@@ -58,21 +58,10 @@ def reads_of_plates(store: Store, plates: pl.DataFrame, *, start: datetime | Non
                     regions: list[str] | None = None, cameras: list[str] | None = None) -> pl.DataFrame:
     """Every read of the given plates (a frame from :func:`match_plates`), ranked for the analyst."""
     zone = store.config.timezone
-    if plates.height == 0:
+    scans = plate_index.plate_reads_lazy(store, plates)
+    if not scans:
         return _empty(zone)
-    lo = plates.get_column("first_seen").min()
-    hi = plates.get_column("last_seen").max()
-    if start is not None:
-        lo = max(lo, start)
-    if end is not None:
-        hi = min(hi, end - timedelta(microseconds=1))
-    if lo > hi:
-        return _empty(zone)
-    files = live_files(store.db, store.path, "reads", first_day=lo.date(), last_day=hi.date())
-    if not files:
-        return _empty(zone)
-    wanted = plates.get_column("plate")
-    lazy = pl.scan_parquet(files).filter(pl.col("plate").is_in(wanted.implode()))
+    lazy = pl.concat(scans)
     if start is not None:
         lazy = lazy.filter(pl.col("captured_at") >= start)
     if end is not None:

@@ -23,16 +23,15 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from alpr_lib.errors import IngestError
-from alpr_lib.store.files import live_files, remove_orphans, write_parquet_atomic
+from alpr_lib.store import plate_index
+from alpr_lib.store.files import remove_orphans, write_parquet_atomic
 from alpr_lib.store.schema import READ_SCHEMA, STORE_COLUMNS
 from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["IngestReport", "ingest_frame", "load_batch", "plate_dictionary_path"]
+__all__ = ["IngestReport", "ingest_frame", "load_batch", "writer_lock"]
 
-_DICT_SCHEMA = {"plate": pl.String, "n_reads": pl.Int64, "first_seen": pl.Datetime("us", "UTC"),
-                "last_seen": pl.Datetime("us", "UTC")}
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def load_batch(source: str | os.PathLike | pl.DataFrame, *, expected_kind: str) 
 
 
 @contextmanager
-def _writer_lock(store: Store) -> Iterator[None]:
+def writer_lock(store: Store) -> Iterator[None]:
     with open(store.path / ".ingest.lock", "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -133,11 +132,6 @@ def _derive_ids(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def plate_dictionary_path(store: Store) -> Path | None:
-    files = live_files(store.db, store.path, "plates")
-    return files[0] if files else None
-
-
 def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None:
     rows = store.db.query(
         "SELECT path FROM store_files WHERE kind='reads' AND live=1 AND partition=? AND "
@@ -150,7 +144,7 @@ def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None
 def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_name: str,
                  content_sha256: str, progress: bool = False) -> IngestReport:
     """Validate and commit one batch; see the module docstring for the guarantees."""
-    with _writer_lock(store):
+    with writer_lock(store):
         remove_orphans(store.db, store.path)
         seen = store.db.query("SELECT batch_id FROM ingest_batches WHERE content_sha256 = ?", (content_sha256,))
         if seen:
@@ -160,17 +154,22 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         checked = validate_reads(frame)
         good = _derive_ids(checked.good)
         before = good.height
-        good = good.unique(subset="read_id", keep="first", maintain_order=True)
+        if good.get_column("read_id").n_unique() != before:
+            good = good.filter(pl.col("read_id").is_first_distinct())
         duplicates = before - good.height
-        good = good.with_columns(pl.col("captured_at").dt.date().alias("_day"))
         batch_id = f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         now = utc_now()
-        days = good.partition_by("_day", as_dict=True, maintain_order=False)
+        good = (good.drop("_row")
+                .with_columns(pl.lit(batch_id).alias("batch_id"),
+                              pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"),
+                              pl.col("captured_at").dt.date().alias("_day"))
+                .sort("_day", "plate", "captured_at"))
+        days = good.partition_by("_day", maintain_order=True, include_key=False, as_dict=True)
         written: list[tuple[str, str, int, str, str]] = []
+        kept_parts: list[pl.DataFrame] = []
         kept = 0
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        for (day,), part in tqdm(sorted(days.items(), key=lambda kv: kv[0]), desc="ingest", unit="day",
-                                 disable=not progress):
+        for (day,), part in tqdm(days.items(), desc="ingest", unit="day", disable=not progress):
             ids = part.get_column("read_id")
             existing = _existing_ids(store, day, ids.min(), ids.max())
             if existing is not None:
@@ -179,38 +178,25 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                 part = fresh
             if part.height == 0:
                 continue
-            out = (part.drop("_row", "_day")
-                   .with_columns(pl.lit(batch_id).alias("batch_id"),
-                                 pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"))
-                   .sort("plate", "captured_at"))
             rel = f"reads/day={day.isoformat()}/part-{batch_id}.parquet"
-            write_parquet_atomic(out, store.path / rel, metadata=metadata)
-            written.append((rel, day.isoformat(), out.height, out.get_column("read_id").min(),
-                            out.get_column("read_id").max()))
-            kept += out.height
+            write_parquet_atomic(part, store.path / rel, metadata=metadata)
+            ids = part.get_column("read_id")
+            written.append((rel, day.isoformat(), part.height, ids.min(), ids.max()))
+            kept_parts.append(part)
+            kept += part.height
             _fault("after-first-file")
+        index_files: list[tuple[str, str, int, str, str]] = []
         dict_rel = None
-        old_dict = plate_dictionary_path(store)
+        old_dict = plate_index.dictionary_path(store)
         if kept:
-            new_reads = pl.concat(
-                [pl.scan_parquet(store.path / rel).select("plate", "captured_at") for rel, *_ in written]
-            )
-            parts = [new_reads.group_by("plate").agg(pl.len().cast(pl.Int64).alias("n_reads"),
-                                                     pl.col("captured_at").min().alias("first_seen"),
-                                                     pl.col("captured_at").max().alias("last_seen"))]
-            if old_dict is not None:
-                parts.append(pl.scan_parquet(old_dict))
-            merged = (pl.concat(parts).group_by("plate")
-                      .agg(pl.col("n_reads").sum(), pl.col("first_seen").min(), pl.col("last_seen").max())
-                      .sort("plate").collect())
-            dict_rel = f"index/plates-{batch_id}.parquet"
-            write_parquet_atomic(merged.cast(_DICT_SCHEMA), store.path / dict_rel, row_group_size=65_536)
+            index_files, dict_rel = plate_index.write_index(store, pl.concat(kept_parts), batch_id, metadata)
         _fault("before-commit")
         with store.db.transaction() as tx:
-            for rel, day, rows, lo, hi in written:
-                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
-                           "live, created_at) VALUES (?, ?, 'reads', ?, ?, ?, ?, 1, ?)",
-                           (rel, batch_id, day, rows, lo, hi, iso(now)))
+            for kind, files in (("reads", written), ("by_plate", index_files)):
+                tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
+                               "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                               [(rel, batch_id, kind, part, rows, lo, hi, iso(now))
+                                for rel, part, rows, lo, hi in files])
             if dict_rel is not None:
                 tx.execute("UPDATE store_files SET live = 0 WHERE kind = 'plates' AND live = 1")
                 tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "

@@ -123,6 +123,38 @@ CREATE TABLE IF NOT EXISTS cameras (
     unit TEXT,
     updated_at TEXT NOT NULL
 );
+-- Incidents analysts canvass around (alpr_lib.analysis.incidents); times are UTC ISO-8601.
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    offense_type TEXT NOT NULL,
+    occurred_start TEXT NOT NULL,
+    occurred_end TEXT NOT NULL,
+    lat REAL,
+    lon REAL,
+    polygon_wkt TEXT,
+    location_name TEXT,
+    summary TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_case ON incidents(case_number);
+-- A supervisor's approval of a canvass beyond the offense limits, for one case and one analyst.
+CREATE TABLE IF NOT EXISTS approvals (
+    approval_id TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    offense_type TEXT NOT NULL,
+    analyst TEXT NOT NULL,
+    incident_id TEXT,
+    max_radius_m REAL NOT NULL,
+    max_before_min REAL NOT NULL,
+    max_after_min REAL NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approvals_case ON approvals(case_number, analyst);
 """
 
 

@@ -42,51 +42,56 @@ def _parse_times(col: pl.Expr) -> pl.Expr:
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
-    """Cast every known column to its stored type, keeping the original text for the report."""
+    """Cast every known column to its stored type; the untouched source stays as ``_orig_<name>``.
+
+    Typed input (Parquet, frames from the generator or the recogniser) passes through without parsing;
+    text input (CSV) is parsed with ``strict=False`` so that a bad value becomes null and is reported.
+    """
     exprs: list[pl.Expr] = [pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row")]
     for name, dtype in READ_SCHEMA.items():
         if name not in frame.columns:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            exprs += [pl.lit(None, dtype=dtype).alias(name), pl.lit(None, dtype=pl.String).alias(f"_orig_{name}")]
             continue
         src = frame.schema[name]
         col = pl.col(name)
         if name == "captured_at":
             if isinstance(src, pl.Datetime):
-                if src.time_zone is None:
-                    exprs.append(pl.lit(None, dtype=dtype).alias(name))  # naive: rejected below
-                else:
-                    exprs.append(col.dt.convert_time_zone("UTC").dt.cast_time_unit("us").alias(name))
+                typed = (pl.lit(None, dtype=dtype) if src.time_zone is None  # naive: rejected below
+                         else col.dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
             else:
-                exprs.append(_parse_times(col).alias(name))
+                typed = _parse_times(col)
         elif name == "plate":
-            exprs.append(normalise_plate_expr(name).alias(name))
+            typed = normalise_plate_expr(name)
+        elif src == dtype:
+            typed = col
         elif dtype == pl.String():
-            exprs.append(col.cast(pl.String).str.strip_chars().alias(name))
+            typed = col.cast(pl.String).str.strip_chars()
         else:
-            source = col.cast(pl.String).str.strip_chars() if src == pl.String else col
-            exprs.append(source.cast(dtype, strict=False).alias(name))
-        exprs.append(col.cast(pl.String).alias(f"_orig_{name}"))
+            typed = (col.str.strip_chars() if src == pl.String else col).cast(dtype, strict=False)
+        exprs += [typed.alias(name), col.alias(f"_orig_{name}")]
     return frame.select(exprs)
 
 
-def _checks(now_plus_day: object) -> list[tuple[str, pl.Expr, str]]:
+def _checks(schema: pl.Schema, now_plus_day: object) -> list[tuple[str, pl.Expr, str]]:
     """(column, failing-condition, reason) triples; a row failing any is rejected."""
     plate = pl.col("plate")
     lat, lon = pl.col("lat"), pl.col("lon")
-    return [
+    orig_time = pl.col("_orig_captured_at")
+    time_text = schema.get("_orig_captured_at") == pl.String
+    no_offset = orig_time.str.contains(_ISO_OFFSET).not_() if time_text else pl.lit(True)
+    unparsed_time = orig_time.is_not_null() & pl.col("captured_at").is_null()
+    heading_text = schema.get("_orig_heading") == pl.String
+    checks = [
         ("plate", plate.is_null() | (plate == ""), "plate is missing"),
         ("plate", ~plate.str.contains(r"^[A-Z0-9]*$"), "plate has characters other than A-Z and 0-9"),
         ("plate", (plate.str.len_chars() < PLATE_MIN_LEN) | (plate.str.len_chars() > PLATE_MAX_LEN),
          f"plate must be {PLATE_MIN_LEN}-{PLATE_MAX_LEN} characters"),
         ("plate_confidence", pl.col("plate_confidence").is_null(), "confidence is missing or not a number"),
         ("plate_confidence", ~pl.col("plate_confidence").is_between(0, 100), "confidence must be 0-100"),
-        ("captured_at", pl.col("_orig_captured_at").is_null(), "capture time is missing"),
-        ("captured_at", pl.col("_orig_captured_at").is_not_null() & pl.col("captured_at").is_null()
-         & ~pl.col("_orig_captured_at").str.contains(_ISO_OFFSET).fill_null(False),
+        ("captured_at", orig_time.is_null(), "capture time is missing"),
+        ("captured_at", unparsed_time & no_offset,
          "capture time has no UTC offset (write e.g. 2026-06-01T20:30:00Z or 2026-06-01T13:30:00-07:00)"),
-        ("captured_at", pl.col("_orig_captured_at").is_not_null() & pl.col("captured_at").is_null()
-         & pl.col("_orig_captured_at").str.contains(_ISO_OFFSET).fill_null(False),
-         "capture time is not a valid ISO-8601 time"),
+        ("captured_at", unparsed_time & ~no_offset, "capture time is not a valid ISO-8601 time"),
         ("captured_at", pl.col("captured_at") < _EARLIEST, "capture time is before 2000"),
         ("captured_at", pl.col("captured_at") > pl.lit(now_plus_day), "capture time is in the future"),
         ("camera_id", pl.col("camera_id").is_null() | (pl.col("camera_id") == ""), "camera_id is missing"),
@@ -98,12 +103,17 @@ def _checks(now_plus_day: object) -> list[tuple[str, pl.Expr, str]]:
         ("lat", (lat == 0) & (lon == 0), "position 0,0 means the GPS had no fix"),
         ("heading", pl.col("heading").is_not_null() & ~pl.col("heading").is_between(0, 360),
          "heading must be between 0 and 360 degrees"),
-        ("heading", pl.col("_orig_heading").is_not_null() & (pl.col("_orig_heading") != "")
-         & pl.col("heading").is_null(), "heading is not a number"),
         ("region", pl.col("region").is_not_null() & ~pl.col("region").str.contains(r"^[A-Za-z]{2,3}$"),
          "region must be a 2-3 letter state or province code"),
         ("read_id", pl.col("read_id").str.len_chars() > 128, "read_id is longer than 128 characters"),
     ]
+    if heading_text:
+        checks.append(("heading", pl.col("_orig_heading").is_not_null() & (pl.col("_orig_heading") != "")
+                       & pl.col("heading").is_null(), "heading is not a number"))
+    return checks
+
+
+_REPORT_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
 def validate_reads(frame: pl.DataFrame) -> Validated:
@@ -116,31 +126,21 @@ def validate_reads(frame: pl.DataFrame) -> Validated:
         )
     ignored = tuple(c for c in frame.columns if c not in READ_SCHEMA)
     typed = _typed(frame)
-    # fill absent originals so checks referring to them work
-    for name in READ_SCHEMA:
-        if f"_orig_{name}" not in typed.columns:
-            typed = typed.with_columns(pl.lit(None, dtype=pl.String).alias(f"_orig_{name}"))
-    checks = _checks(utc_now() + timedelta(days=1))
-    flags = typed.select(
-        pl.col("_row"),
-        *[cond.fill_null(False).alias(f"_bad{i}") for i, (_, cond, _) in enumerate(checks)],
-    )
+    checks = _checks(typed.schema, utc_now() + timedelta(days=1))
+    flags = typed.select(*[cond.fill_null(False).alias(f"_bad{i}") for i, (_, cond, _) in enumerate(checks)])
+    counts = flags.sum().row(0)
     problems = []
     for i, (column, _, reason) in enumerate(checks):
-        bad_rows = flags.filter(pl.col(f"_bad{i}")).get_column("_row")
-        if len(bad_rows):
+        if counts[i]:
             problems.append(
-                typed.filter(pl.col("_row").is_in(bad_rows.implode()))
+                typed.filter(flags.get_column(f"_bad{i}"))
                 .select(pl.col("_row").alias("row"), pl.lit(column).alias("column"),
-                        pl.col(f"_orig_{column}").alias("value"), pl.lit(reason).alias("reason"))
+                        pl.col(f"_orig_{column}").cast(pl.String).alias("value"), pl.lit(reason).alias("reason"))
             )
-    rejected = (pl.concat(problems) if problems else
-                pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "value": pl.String,
-                                     "reason": pl.String}))
-    rejected = rejected.sort("row", "column")
-    bad = rejected.get_column("row").unique()
-    good = typed.filter(~pl.col("_row").is_in(bad.implode())).with_columns(
+    rejected = pl.concat(problems).sort("row", "column") if problems else pl.DataFrame(schema=_REPORT_SCHEMA)
+    good = typed if not problems else typed.filter(~flags.select(pl.any_horizontal(pl.all())).to_series())
+    good = good.with_columns(
         pl.col("region").str.to_uppercase(),
-        pl.coalesce(pl.col("plate_raw"), pl.col("_orig_plate")).alias("plate_raw"),
+        pl.coalesce(pl.col("plate_raw"), pl.col("_orig_plate").cast(pl.String)).alias("plate_raw"),
     ).select("_row", *[pl.col(n).cast(t) for n, t in READ_SCHEMA.items()])
     return Validated(good, rejected, ignored)

@@ -144,3 +144,27 @@ def test_store_kind_cannot_change_behind_the_records(kit):
     meta.write_text(meta.read_text().replace('kind = "operational"', 'kind = "training"'))
     with pytest.raises(alpr.StoreError, match="never change"):
         kit.login("analyst")
+
+
+def test_compaction_merges_day_files_and_keeps_every_read(kit):
+    svc = kit.login("ingest")
+    for seed in range(4):
+        svc.ingest_reads(random_reads(300, seed=seed, prefix=f"C{seed}"), progress=False)
+    analyst = kit.login("analyst")
+    before = analyst.search_plates("*ABK*", purpose="stolen plates").sort("read_id")
+    store = Store.open(kit.path)
+    files_before = store.db.query("SELECT count(*) AS n FROM store_files WHERE kind='reads' AND live=1")[0]["n"]
+    result = svc.compact_store(progress=False)
+    files_after = store.db.query("SELECT count(*) AS n FROM store_files WHERE kind='reads' AND live=1")[0]["n"]
+    assert files_after < files_before and result["files_merged"] > files_before - files_after
+    days = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='reads' AND live=1 "
+                          "GROUP BY partition HAVING n > 1")
+    assert days == []
+    after = analyst.search_plates("*ABK*", purpose="stolen plates").sort("read_id")
+    assert after.equals(before)
+    assert kit.login("admin").store_summary()["reads"] == 1200
+    on_disk = sum(1 for _ in (kit.path / "reads").rglob("*.parquet"))
+    assert on_disk == files_after
+    buckets = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
+                             "GROUP BY partition HAVING n > 1")
+    assert buckets == []

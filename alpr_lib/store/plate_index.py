@@ -1,0 +1,83 @@
+"""The plate index: a dictionary of distinct plates and a plate-sorted copy of the reads.
+
+Searches by plate would otherwise scan every day of reads. Instead:
+
+* ``index/plates-<batch>.parquet`` — one row per distinct plate: reads, first and last sighting, and the
+  *bucket* holding its reads. A pattern is matched against this dictionary (a few million rows at most).
+* ``index/by_plate/b=NN/part-<batch>.parquet`` — every read again, split into :data:`N_BUCKETS` buckets and
+  sorted by plate inside each file, so one plate's reads are a few adjacent row groups of one bucket.
+
+A plate's bucket is chosen once, when the plate is first seen, and kept in the dictionary, so lookups never
+depend on a hash function staying the same across library versions. Both kinds of file are made live by the
+same records transaction as the day files (see :mod:`alpr_lib.store.ingest`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from alpr_lib.store.files import live_files, write_parquet_atomic
+from alpr_lib.store.store import Store
+
+__all__ = ["DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "plate_reads_lazy", "write_index"]
+
+N_BUCKETS = 64
+_HASH_SEED = 462
+DICT_SCHEMA = {"plate": pl.String, "n_reads": pl.Int64, "first_seen": pl.Datetime("us", "UTC"),
+               "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16}
+
+
+def dictionary_path(store: Store) -> Path | None:
+    files = live_files(store.db, store.path, "plates")
+    return files[0] if files else None
+
+
+def assign_buckets(batch: pl.DataFrame, old_dict: Path | None) -> pl.DataFrame:
+    """Per distinct plate of ``batch``: its counts and its bucket (kept from the dictionary when known)."""
+    stats = batch.group_by("plate").agg(pl.len().cast(pl.Int64).alias("n_reads"),
+                                        pl.col("captured_at").min().alias("first_seen"),
+                                        pl.col("captured_at").max().alias("last_seen"))
+    fresh = (pl.col("plate").hash(_HASH_SEED) % N_BUCKETS).cast(pl.Int16)
+    if old_dict is None:
+        return stats.with_columns(fresh.alias("bucket"))
+    known = pl.scan_parquet(old_dict).select("plate", "bucket").join(stats.lazy().select("plate"), on="plate")
+    return (stats.join(known.collect(), on="plate", how="left")
+            .with_columns(pl.coalesce(pl.col("bucket"), fresh).alias("bucket")))
+
+
+def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
+                metadata: dict[str, str]) -> tuple[list[tuple[str, str, int, str, str]], str]:
+    """Write the batch's by-plate bucket files and the merged dictionary; return them for the manifest."""
+    old_dict = dictionary_path(store)
+    stats = assign_buckets(batch, old_dict)
+    rows = batch.join(stats.select("plate", "bucket"), on="plate").sort("bucket", "plate", "captured_at")
+    written = []
+    for (bucket,), part in rows.partition_by("bucket", maintain_order=True, include_key=False,
+                                             as_dict=True).items():
+        rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
+        write_parquet_atomic(part, store.path / rel, row_group_size=4_096, metadata=metadata)
+        plates = part.get_column("plate")
+        written.append((rel, f"{bucket:02d}", part.height, plates.min(), plates.max()))
+    parts = [stats.lazy()]
+    if old_dict is not None:
+        parts.append(pl.scan_parquet(old_dict))
+    merged = (pl.concat(parts, how="diagonal_relaxed").group_by("plate")
+              .agg(pl.col("n_reads").sum(), pl.col("first_seen").min(), pl.col("last_seen").max(),
+                   pl.col("bucket").first())
+              .sort("plate").collect())
+    dict_rel = f"index/plates-{batch_id}.parquet"
+    write_parquet_atomic(merged.cast(DICT_SCHEMA), store.path / dict_rel, row_group_size=65_536)
+    return written, dict_rel
+
+
+def plate_reads_lazy(store: Store, plates: pl.DataFrame) -> list[pl.LazyFrame]:
+    """One lazy scan per bucket holding any of ``plates`` (a frame with plate and bucket columns)."""
+    scans = []
+    for bucket, wanted in plates.group_by("bucket").agg(pl.col("plate")).iter_rows():
+        files = [store.path / r["path"] for r in store.db.query(
+            "SELECT path FROM store_files WHERE kind='by_plate' AND live=1 AND partition=?", (f"{bucket:02d}",))]
+        if files:
+            scans.append(pl.scan_parquet(files).filter(pl.col("plate").is_in(wanted)))
+    return scans
