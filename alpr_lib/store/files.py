@@ -31,7 +31,7 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int
     """Write to a temporary name, fsync, then rename into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", compression_level=3, statistics=True,
+    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
                         row_group_size=row_group_size, metadata=metadata)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())

@@ -163,7 +163,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                 .with_columns(pl.lit(batch_id).alias("batch_id"),
                               pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"),
                               pl.col("captured_at").dt.date().alias("_day"))
-                .sort("_day", "plate", "captured_at"))
+                .sort("plate", "captured_at"))  # one sort serves both the day files and the plate buckets
         days = good.partition_by("_day", maintain_order=True, include_key=False, as_dict=True)
         written: list[tuple[str, str, int, str, str]] = []
         kept_parts: list[pl.DataFrame] = []

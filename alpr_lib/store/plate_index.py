@@ -49,13 +49,16 @@ def assign_buckets(batch: pl.DataFrame, old_dict: Path | None) -> pl.DataFrame:
 
 def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
                 metadata: dict[str, str]) -> tuple[list[tuple[str, str, int, str, str]], str]:
-    """Write the batch's by-plate bucket files and the merged dictionary; return them for the manifest."""
+    """Write the batch's by-plate bucket files and the merged dictionary; return them for the manifest.
+
+    ``batch`` must be sorted by plate (and capture time), as ingest leaves it."""
     old_dict = dictionary_path(store)
     stats = assign_buckets(batch, old_dict)
-    rows = batch.join(stats.select("plate", "bucket"), on="plate").sort("bucket", "plate", "captured_at")
+    bucket_of = pl.col("plate").replace_strict(stats.get_column("plate"), stats.get_column("bucket"))
+    rows = batch.with_columns(bucket_of.alias("_bucket"))  # batch is sorted by plate, so each bucket is too
     written = []
-    for (bucket,), part in rows.partition_by("bucket", maintain_order=True, include_key=False,
-                                             as_dict=True).items():
+    for (bucket,), part in sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False,
+                                                    as_dict=True).items()):
         rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
         write_parquet_atomic(part, store.path / rel, row_group_size=4_096, metadata=metadata)
         plates = part.get_column("plate")

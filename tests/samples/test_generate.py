@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
+import pytest
 
+from alpr_lib.errors import ValidationError
 from alpr_lib.samples import (
     OCR_ERROR_RATE,
     SampleData,
@@ -69,6 +71,10 @@ def test_values_valid_and_ids_unique(sample: SampleData) -> None:
     lo = datetime(2025, 12, 1, tzinfo=ZoneInfo(TZ))
     assert r["captured_at"].min() >= lo and r["captured_at"].max() < lo + timedelta(days=366)
     assert r["image_ref"].is_null().mean() > 0.5
+    # every read's unit and source agree with the camera registry (planted reads included)
+    j = r.join(sample.cameras, on="camera_id", how="left", suffix="_cam")
+    assert (j["unit"] == j["unit_cam"]).all()
+    assert j.select(((pl.col("kind") == "fixed") == (pl.col("source") == "MPD-FIXED")).all()).item()
 
 
 def test_plate_formats(sample: SampleData) -> None:
@@ -171,3 +177,49 @@ def test_roads_and_cameras_on_the_map() -> None:
     fixed = cameras().filter(pl.col("kind") == "fixed")
     minx, miny, maxx, maxy = g.total_bounds
     assert fixed["lon"].is_between(minx, maxx).all() and fixed["lat"].is_between(miny, maxy).all()
+
+
+def test_patrol_shifts_in_local_time(sample: SampleData) -> None:
+    """Odd-numbered cars work days (06-18 local), even-numbered cars nights (18-06), planted reads included."""
+    p = sample.reads.filter(pl.col("source") == "MPD-MOBILE").with_columns(
+        car=pl.col("camera_id").str.slice(5).cast(pl.Int32),
+        hour=pl.col("captured_at").dt.convert_time_zone(TZ).dt.hour(),
+    )
+    day_shift = (pl.col("hour") >= 6) & (pl.col("hour") < 18)
+    assert p.filter((pl.col("car") % 2 == 1) & ~day_shift).height == 0
+    assert p.filter((pl.col("car") % 2 == 0) & day_shift).height == 0
+
+
+def test_bad_arguments_raise_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        cameras(n_cameras=10)
+    with pytest.raises(ValidationError):
+        next(iter_reads(n_reads=-1))
+
+
+def test_random_traffic_cannot_reach_the_planted_partial_plate() -> None:
+    """Plates near "7AB?12*" that the generator keeps never match it after any one OCR error."""
+    from alpr_lib.samples.population import _excluded, _search_groups
+
+    rng = np.random.default_rng(1)
+    chars = np.frombuffer(PLATE_CHARSET.encode(), np.uint8)
+    n = 200_000
+    seeds = strings_from_matrix(*matrix_from_strings(["7ABK123"] * n))
+    mat, lens = matrix_from_strings(seeds.to_list())
+    for _ in range(2):  # two random edits of the planted shape: near misses of every kind
+        mat, lens = misread(rng, mat, lens)
+        rows = rng.random(n) < 0.5
+        pos = (rng.random(n) * lens).astype(int)
+        mat[rows, pos[rows]] = chars[rng.integers(0, chars.size, rows.sum())]
+    keep = ~_excluded(mat, lens)
+    assert keep.sum() > 10_000
+    groups = _search_groups()
+
+    def cls(ch: str) -> str:
+        return "[" + "".join(sorted({ch} | {o for g in groups if ch in g for o in g})) + "]"
+
+    pattern = "^" + "".join("." if ch == "?" else cls(ch) for ch in "7AB?12")
+    assert pattern.startswith("^[7T]")  # the search's own table is wider than the misread groups
+    for _ in range(5):
+        m2, l2 = misread(rng, mat[keep], lens[keep])
+        assert not strings_from_matrix(m2, l2).str.contains(pattern).any()

@@ -12,13 +12,18 @@ import pytest
 
 from alpr_lib.samples import SampleData, iter_reads, planted_scenarios
 from alpr_lib.samples.milpitas import haversine_m
-from alpr_lib.samples.plates import CONFUSION_GROUPS
+from alpr_lib.samples.population import _search_groups
 
 TZ = "America/Los_Angeles"
 
 
 def _pattern_regex(pattern: str, confusable: bool) -> re.Pattern[str]:
-    """Reference translation of a partial plate (``?`` one char, ``*`` any run) into a regex."""
+    """Reference translation of a partial plate (``?`` one char, ``*`` any run) into a regex.
+
+    Confusions use the search's documented table (``alpr_lib/data/ocr_confusions.toml``), which is wider
+    than the generator's misread groups.
+    """
+    groups = _search_groups()
     out = []
     for ch in pattern:
         if ch == "?":
@@ -26,8 +31,8 @@ def _pattern_regex(pattern: str, confusable: bool) -> re.Pattern[str]:
         elif ch == "*":
             out.append(".*")
         else:
-            group = next((g for g in CONFUSION_GROUPS if ch in g), ch) if confusable else ch
-            out.append(f"[{group}]")
+            group = {ch} | ({o for g in groups if ch in g for o in g} if confusable else set())
+            out.append(f"[{''.join(sorted(group))}]")
     return re.compile("^" + "".join(out) + "$")
 
 
