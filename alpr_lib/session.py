@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -214,15 +214,20 @@ class Session(AnalysisMethods):
         return path.read_bytes()
 
     def ingest_reads(self, source: str | os.PathLike | pl.DataFrame, *, source_name: str | None = None,
-                     progress: bool = True) -> IngestReport:
-        """Validate and add a batch of reads (CSV, Parquet or DataFrame) atomically (policy 462.4)."""
+                     progress: bool = True, images: Mapping[str, bytes | os.PathLike | str] | None = None
+                     ) -> IngestReport:
+        """Validate and add a batch of reads (CSV, Parquet or DataFrame) atomically (policy 462.4).
+
+        ``images`` optionally maps read ids to their image (bytes or a file, e.g. a plate crop); the store
+        keeps a copy, which :meth:`read_details` returns."""
         query: dict[str, Any] = {"source": source_name or (str(source) if not isinstance(source, pl.DataFrame)
                                                            else "dataframe")}
 
         def run() -> tuple[IngestReport, int]:
             frame, name, digest = load_batch(source, expected_kind=self.store.kind)
             report = ingest_frame(self.store, frame, username=self.user.username,
-                                  source_name=source_name or name, content_sha256=digest, progress=progress)
+                                  source_name=source_name or name, content_sha256=digest, progress=progress,
+                                  images=images)
             query.update(batch_id=report.batch_id, rows_in=report.rows_in, rejected=report.rejected_rows,
                          duplicates=report.duplicates, already_ingested=report.already_ingested)
             return report, report.ingested

@@ -57,6 +57,14 @@ def remove_orphans(db: RecordsDB, root: Path) -> list[Path]:
     """Delete data files that no committed transaction lists as live (left by a crash or a rewrite)."""
     known = {row["path"] for row in db.query("SELECT path FROM store_files WHERE live = 1")}
     removed = []
+    images = root / "images"
+    if images.exists():  # image folders are listed per batch, as a whole
+        for folder in images.iterdir():
+            if folder.is_dir() and f"images/{folder.name}" not in known:
+                for file in folder.iterdir():
+                    file.unlink()
+                folder.rmdir()
+                removed.append(folder)
     for sub in ("reads", "index"):
         base = root / sub
         if not base.exists():

@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,9 +141,58 @@ def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None
     return pl.scan_parquet([store.path / r["path"] for r in rows]).select("read_id").collect().to_series()
 
 
+DayParts = list[tuple[date, pl.DataFrame]]
+
+
+def _fresh_by_day(store: Store, good: pl.DataFrame) -> tuple[DayParts, int]:
+    """Split the batch by UTC day and drop reads whose id the store already holds."""
+    duplicates = 0
+    out = []
+    for (day,), part in good.partition_by("_day", maintain_order=True, include_key=False, as_dict=True).items():
+        ids = part.get_column("read_id")
+        existing = _existing_ids(store, day, ids.min(), ids.max())
+        if existing is not None:
+            fresh = part.filter(~pl.col("read_id").is_in(existing.implode()))
+            duplicates += part.height - fresh.height
+            part = fresh
+        if part.height:
+            out.append((day, part))
+    return out, duplicates
+
+
+def _store_images(store: Store, batch_id: str, parts: DayParts,
+                  images: Mapping[str, bytes | os.PathLike | str]) -> tuple[DayParts, str | None]:
+    """Copy the images of kept reads into ``images/batch=<id>/`` and point their image_ref there."""
+    folder = f"images/batch={batch_id}"
+    stored: dict[str, str] = {}
+    for _, part in parts:
+        for read_id in part.get_column("read_id"):
+            source = images.get(read_id)
+            if source is None:
+                continue
+            data = source if isinstance(source, bytes) else Path(source).read_bytes()
+            suffix = ".png" if data[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
+            rel = f"{folder}/{read_id}{suffix}"
+            path = store.path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+            stored[read_id] = "store:" + rel.removeprefix("images/")
+    if not stored:
+        return parts, None
+    ref = pl.col("read_id").replace_strict(stored, default=pl.col("image_ref"), return_dtype=pl.String)
+    return [(day, part.with_columns(ref.alias("image_ref"))) for day, part in parts], folder
+
+
 def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_name: str,
-                 content_sha256: str, progress: bool = False) -> IngestReport:
-    """Validate and commit one batch; see the module docstring for the guarantees."""
+                 content_sha256: str, progress: bool = False,
+                 images: Mapping[str, bytes | os.PathLike | str] | None = None) -> IngestReport:
+    """Validate and commit one batch; see the module docstring for the guarantees.
+
+    ``images`` maps read ids to image bytes or files (e.g. plate crops from recognition); the store keeps a
+    copy of each kept read's image and sets its ``image_ref`` to it.
+    """
     with writer_lock(store):
         remove_orphans(store.db, store.path)
         seen = store.db.query("SELECT batch_id FROM ingest_batches WHERE content_sha256 = ?", (content_sha256,))
@@ -164,32 +213,26 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                               pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"),
                               pl.col("captured_at").dt.date().alias("_day"))
                 .sort("plate", "captured_at"))  # one sort serves both the day files and the plate buckets
-        days = good.partition_by("_day", maintain_order=True, include_key=False, as_dict=True)
-        written: list[tuple[str, str, int, str, str]] = []
-        kept_parts: list[pl.DataFrame] = []
-        kept = 0
+        parts, skipped = _fresh_by_day(store, good)
+        duplicates += skipped
+        image_folder = None
+        if images:
+            parts, image_folder = _store_images(store, batch_id, parts, images)
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        for (day,), part in tqdm(days.items(), desc="ingest", unit="day", disable=not progress):
-            ids = part.get_column("read_id")
-            existing = _existing_ids(store, day, ids.min(), ids.max())
-            if existing is not None:
-                fresh = part.filter(~pl.col("read_id").is_in(existing.implode()))
-                duplicates += part.height - fresh.height
-                part = fresh
-            if part.height == 0:
-                continue
+        written: list[tuple[str, str, int, str, str]] = []
+        for day, part in tqdm(parts, desc="ingest", unit="day", disable=not progress):
             rel = f"reads/day={day.isoformat()}/part-{batch_id}.parquet"
             write_parquet_atomic(part, store.path / rel, metadata=metadata)
             ids = part.get_column("read_id")
             written.append((rel, day.isoformat(), part.height, ids.min(), ids.max()))
-            kept_parts.append(part)
-            kept += part.height
             _fault("after-first-file")
+        kept = sum(part.height for _, part in parts)
         index_files: list[tuple[str, str, int, str, str]] = []
         dict_rel = None
         old_dict = plate_index.dictionary_path(store)
         if kept:
-            index_files, dict_rel = plate_index.write_index(store, pl.concat(kept_parts), batch_id, metadata)
+            index_files, dict_rel = plate_index.write_index(store, pl.concat([p for _, p in parts]), batch_id,
+                                                            metadata)
         _fault("before-commit")
         with store.db.transaction() as tx:
             for kind, files in (("reads", written), ("by_plate", index_files)):
@@ -197,6 +240,9 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                                "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                                [(rel, batch_id, kind, part, rows, lo, hi, iso(now))
                                 for rel, part, rows, lo, hi in files])
+            if image_folder is not None:
+                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
+                           "VALUES (?, ?, 'images', NULL, 0, 1, ?)", (image_folder, batch_id, iso(now)))
             if dict_rel is not None:
                 tx.execute("UPDATE store_files SET live = 0 WHERE kind = 'plates' AND live = 1")
                 tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import alpr_lib as alpr
-from alpr_lib.cli.main import cli
 from alpr_lib.audit.log import VerifyResult
+from alpr_lib.cli.main import cli
 from alpr_lib.store.store import Store
 from tests.conftest import random_reads
 

@@ -168,3 +168,24 @@ def test_compaction_merges_day_files_and_keeps_every_read(kit):
     buckets = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
                              "GROUP BY partition HAVING n > 1")
     assert buckets == []
+
+
+def test_images_are_kept_with_their_reads_and_returned_by_read_details(kit, tmp_path):
+    reads = random_reads(3, seed=21, prefix="IMG")
+    crop = tmp_path / "crop.jpg"
+    crop.write_bytes(b"\xff\xd8\xff\xe0fake-jpeg-bytes")
+    png = b"\x89PNG\r\n\x1a\n" + b"rest"
+    report = kit.login("ingest").ingest_reads(reads, progress=False, images={"IMG0000000": crop, "IMG0000001": png})
+    assert report.ingested == 3
+    analyst = kit.login("analyst")
+    first = analyst.read_details("IMG0000000", purpose="stolen plates")
+    assert first["image"] == crop.read_bytes() and first["image_ref"].startswith("store:batch=")
+    assert analyst.read_details("IMG0000001", purpose="stolen plates")["image"] == png
+    assert analyst.read_details("IMG0000002", purpose="stolen plates")["image"] is None
+    # a crashed ingest's image folder is removed by the next ingest; committed folders stay
+    orphan = kit.path / "images" / "batch=crashed"
+    orphan.mkdir()
+    (orphan / "x.jpg").write_bytes(b"x")
+    kit.login("ingest").ingest_reads(random_reads(2, seed=22, prefix="NEXT"), progress=False)
+    assert not orphan.exists()
+    assert analyst.read_details("IMG0000000", purpose="stolen plates")["image"] == crop.read_bytes()
