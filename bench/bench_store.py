@@ -49,7 +49,7 @@ def build(store_dir: Path, n_reads: int, seed: int) -> dict:
     svc = alpr.login("svc", PW["svc"], store_dir)
     gen_s = ingest_s = 0.0
     rows = 0
-    chunks = samples.iter_reads(seed=seed, n_reads=n_reads, n_cameras=400, chunk_rows=5_000_000)
+    chunks = samples.iter_reads(seed=seed, n_reads=n_reads, n_cameras=400, chunk_rows=2_000_000)
     while True:
         t0 = time.perf_counter()
         chunk = next(chunks, None)

@@ -83,6 +83,34 @@ class PlatePattern:
                 parts.append(re.escape(next(iter(chars))) if len(chars) == 1 else f"[{''.join(sorted(chars))}]")
         return "^" + "".join(parts) + "$"
 
+    def prefixes(self, *, confusions: bool, limit: int = 64) -> list[str] | None:
+        """Every literal prefix a matching plate can start with (longest run of fixed tokens), or None
+        when the pattern starts with a wildcard or the prefixes would exceed ``limit``. Lets a search jump
+        straight to the right slices of the sorted plate dictionary instead of testing every plate."""
+        return self._affixes(self.tokens, confusions=confusions, limit=limit, max_len=PLATE_MAX_LEN)
+
+    def suffixes(self, *, confusions: bool, limit: int = 8, max_len: int = 2) -> list[str] | None:
+        """The last ``max_len`` fixed characters a matching plate can end with (``*K123`` gives ``["23"]``),
+        for a cheap ends-with filter before the regular expression; None when the pattern ends with a
+        wildcard."""
+        found = self._affixes(tuple(reversed(self.tokens)), confusions=confusions, limit=limit, max_len=max_len)
+        return None if found is None else [s[::-1] for s in found]
+
+    @staticmethod
+    def _affixes(tokens: tuple[_Token, ...], *, confusions: bool, limit: int, max_len: int) -> list[str] | None:
+        out = [""]
+        for token in tokens[:max_len]:
+            if token.kind not in ("char", "set"):
+                break
+            chars = set(token.chars)
+            if confusions:
+                for c in token.chars:
+                    chars |= _confusable(c)
+            if len(out) * len(chars) > limit:
+                break
+            out = [p + c for p in out for c in sorted(chars)]
+        return out if out != [""] else None
+
     def substitutions(self, plate: str) -> int:
         """Fewest characters of ``plate`` that match only through a confusion (0 = exact match).
 

@@ -33,17 +33,28 @@ def _empty(zone: str) -> pl.DataFrame:
 def match_plates(store: Store, pattern: PlatePattern, *, exact: bool, start: datetime | None,
                  end: datetime | None) -> pl.DataFrame:
     """Distinct stored plates matching the pattern, with substitutions, first and last sighting."""
-    path = plate_index.dictionary_path(store)
-    if path is None:
+    dictionary = plate_index.load_dictionary(store)
+    if dictionary is None:
         return pl.DataFrame(schema={"plate": pl.String, "first_seen": pl.Datetime("us", "UTC"),
                                     "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16,
                                     "substitutions": pl.Int32})
-    lazy = pl.scan_parquet(path).filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
+    prefixes = pattern.prefixes(confusions=not exact)
+    suffixes = pattern.suffixes(confusions=not exact) if prefixes is None else None
+    if prefixes is not None:
+        candidates = plate_index.plates_with_prefixes(dictionary, prefixes)
+    elif suffixes is not None:
+        candidates = plate_index.plates_with_suffixes(dictionary, suffixes)
+    else:
+        candidates = dictionary
+    if pattern.has_wildcards or not exact:
+        candidates = candidates.filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
+    else:
+        candidates = candidates.filter(pl.col("plate") == pattern.text)
     if start is not None:
-        lazy = lazy.filter(pl.col("last_seen") >= start)
+        candidates = candidates.filter(pl.col("last_seen") >= start)
     if end is not None:
-        lazy = lazy.filter(pl.col("first_seen") < end)
-    found = lazy.select("plate", "first_seen", "last_seen", "bucket").collect()
+        candidates = candidates.filter(pl.col("first_seen") < end)
+    found = candidates.select("plate", "first_seen", "last_seen", "bucket")
     if exact:
         subs = [0] * found.height
     else:

@@ -14,6 +14,7 @@ same records transaction as the day files (see :mod:`alpr_lib.store.ingest`).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +22,8 @@ import polars as pl
 from alpr_lib.store.files import live_files, write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "plate_reads_lazy", "write_index"]
+__all__ = ["DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "load_dictionary", "plate_reads_lazy",
+           "plates_with_prefixes", "plates_with_suffixes", "write_index"]
 
 N_BUCKETS = 64
 _HASH_SEED = 462
@@ -32,6 +34,37 @@ DICT_SCHEMA = {"plate": pl.String, "n_reads": pl.Int64, "first_seen": pl.Datetim
 def dictionary_path(store: Store) -> Path | None:
     files = live_files(store.db, store.path, "plates")
     return files[0] if files else None
+
+
+@lru_cache(maxsize=2)
+def _read_dictionary(path: str) -> pl.DataFrame:
+    return pl.read_parquet(path)
+
+
+def load_dictionary(store: Store) -> pl.DataFrame | None:
+    """The plate dictionary, sorted by plate. Cached in memory: each dictionary file is written once and
+    replaced (under a new name) by the next ingest, so a cached copy is never stale."""
+    path = dictionary_path(store)
+    return None if path is None else _read_dictionary(str(path))
+
+
+def _ranges(sorted_keys: pl.Series, prefixes: list[str]) -> list[tuple[int, int]]:
+    """[lo, hi) row ranges of a sorted key column holding each prefix (``~`` sorts after A-Z and 0-9)."""
+    lows = sorted_keys.search_sorted(pl.Series(prefixes, dtype=pl.String), side="left")
+    highs = sorted_keys.search_sorted(pl.Series([p + "~" for p in prefixes], dtype=pl.String), side="left")
+    return [(lo, hi) for lo, hi in zip(lows, highs, strict=True) if hi > lo]
+
+
+def plates_with_prefixes(dictionary: pl.DataFrame, prefixes: list[str]) -> pl.DataFrame:
+    """The dictionary rows whose plate starts with one of ``prefixes``, by binary search on the sorted plates."""
+    slices = [dictionary.slice(lo, hi - lo) for lo, hi in _ranges(dictionary.get_column("plate"), prefixes)]
+    return pl.concat(slices) if slices else dictionary.clear()
+
+
+def plates_with_suffixes(dictionary: pl.DataFrame, suffixes: list[str]) -> pl.DataFrame:
+    """The dictionary rows whose plate ends with one of ``suffixes`` (a vectorised pre-filter)."""
+    plate = pl.col("plate")
+    return dictionary.filter(pl.any_horizontal([plate.str.ends_with(s) for s in suffixes]))
 
 
 def assign_buckets(batch: pl.DataFrame, old_dict: Path | None) -> pl.DataFrame:

@@ -179,3 +179,16 @@ def test_plate_history_and_read_details(session):
     assert one["plate"] == "7ABK123" and one["image"] is None
     with pytest.raises(alpr.NotFound):
         s.read_details("no-such-read", purpose="stolen plates")
+
+
+def test_prefixes_jump_into_the_sorted_dictionary():
+    assert parse_pattern("7AB?12*").prefixes(confusions=False) == ["7AB"]
+    widened = parse_pattern("7AB?12*").prefixes(confusions=True)
+    assert "7AB" in widened and "T48" in widened and len(widened) == 2 * 2 * 2
+    assert parse_pattern("*K123").prefixes(confusions=False) is None
+    assert len(parse_pattern("[0-9]ABK*").prefixes(confusions=False)) == 10
+    capped = parse_pattern("[0-9][0-9]ABK").prefixes(confusions=False, limit=64)
+    assert capped == list("0123456789")  # 100 two-character prefixes exceed the limit: stop at one
+    assert parse_pattern("*K123").suffixes(confusions=False) == ["23"]
+    assert sorted(parse_pattern("*K123").suffixes(confusions=True)) == ["23", "Z3"]
+    assert parse_pattern("7AB*").suffixes(confusions=False) is None
