@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alpr_lib.analysis.limits import parse_offense_limits
 from alpr_lib.errors import ConfigError
 
 __all__ = ["DEFAULT_PURPOSES", "SETTINGS", "Config", "Purpose", "Setting", "load_config"]
@@ -137,8 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Per offense type: largest canvass radius/window without a supervisor's approval, and whether it is "
             "serious enough for convoy and frequent-location analysis ([offense_limits.<offense>] tables; see "
             "alpr_lib.analysis.limits for the defaults).",
-            lambda value: __import__("alpr_lib.analysis.limits", fromlist=["parse_offense_limits"])
-            .parse_offense_limits(value)),
+            parse_offense_limits),
     Setting("basemap_style_url", "",
             "Map style URL for kepler.gl maps (e.g. the department's internal tile server); empty uses kepler's "
             "default style. Without network the data layers still draw on a blank basemap.", str),
