@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from datetime import date
 
+import polars as pl
 from tqdm.auto import tqdm
 
 from alpr_lib.bootstrap import init_store
@@ -100,7 +101,17 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
             report = ingest.ingest_reads(chunk, source_name=f"demo seed {seed} chunk {number}", progress=False)
             total += report.ingested
             bar.update(chunk.height)
-    for session in (ingest, trainer, admin_session):
+    analyst = login("analyst", passwords["analyst"], path, client="cli")
+    recorded = samples.incidents(seed).filter(pl.col("occurred_end") <= utc_now())  # none from the future
+    for incident in recorded.iter_rows(named=True):  # the analysts' incident records
+        analyst.create_incident(
+            incident["case_number"], incident["offense_type"], incident["occurred_start"],
+            occurred_end=incident["occurred_end"],
+            **({"polygon_wkt": incident["polygon_wkt"]} if incident["polygon_wkt"]
+               else {"lat": incident["lat"], "lon": incident["lon"]}),
+            location_name=incident["location_name"],
+            summary=incident["summary"], exist_ok=True)
+    for session in (analyst, ingest, trainer, admin_session):
         session.logout()
     users = tuple(DemoUser(u.username, u.full_name, u.title, u.roles, u.certified, passwords[u.username])
                   for u in DEMO_USERS)
