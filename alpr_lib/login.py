@@ -27,7 +27,9 @@ def detect_client() -> str:
     """Which surface is calling: a Jupyter kernel is a notebook unless told otherwise."""
     if os.environ.get("ALPR_CLIENT"):
         return os.environ["ALPR_CLIENT"]
-    return "notebook" if "ipykernel" in sys.modules else "script"
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return "notebook" if getattr(shell, "kernel", None) is not None else "script"
 
 
 def read_password_file(path: str | os.PathLike) -> str:
