@@ -36,7 +36,8 @@ class PlateSearchForm:
                                   style=style)
         self.start = w.DatePicker(value=start, description="From", style=style)
         self.end = w.DatePicker(value=end, description="To (incl.)", style=style)
-        self.exact = w.Checkbox(value=False, description="Exact characters only (no OCR confusions)")
+        self.exact = w.Checkbox(value=False, description="Exact characters only (no OCR confusions)", indent=False,
+                                layout=w.Layout(width="420px"))
         self.button = w.Button(description="Search", button_style="primary", icon="search")
         self.message = w.HTML()
         self.output = w.Output()
