@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.ingest import writer_lock
+from alpr_lib.store.plate_index import BY_PLATE_ROW_GROUP
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
@@ -24,22 +25,28 @@ __all__ = ["compact_days"]
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range)
     "reads": ("reads/day={part}/part-{tag}.parquet", ("plate", "captured_at"), 16_384, "read_id"),
-    "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"), 4_096, "plate"),
+    "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"), BY_PLATE_ROW_GROUP,
+                 "plate"),
 }
 
 
-def compact_days(store: Store, *, progress: bool = False) -> dict[str, int]:
-    """Rewrite every multi-file partition as one file; returns counts of partitions and files merged."""
+def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
+                 kinds: tuple[str, ...] = tuple(_KINDS)) -> dict[str, int]:
+    """Rewrite every multi-file partition as one file; returns counts of partitions and files merged.
+
+    ``rewrite=True`` rewrites single-file partitions too (after a change of layout, e.g. row-group size)."""
     with writer_lock(store):
         tag = f"c{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
         merged_files = partitions = 0
         for kind, (template, keys, row_group, key_column) in _KINDS.items():
+            if kind not in kinds:
+                continue
             rows = store.db.query("SELECT path, partition FROM store_files WHERE kind=? AND live=1", (kind,))
             by_part: dict[str, list[str]] = defaultdict(list)
             for row in rows:
                 by_part[row["partition"]].append(row["path"])
-            todo = {part: paths for part, paths in by_part.items() if len(paths) > 1}
+            todo = {part: paths for part, paths in by_part.items() if len(paths) > 1 or rewrite}
             for part, paths in tqdm(sorted(todo.items()), desc=f"compact {kind}", unit="partition",
                                     disable=not progress):
                 frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)

@@ -14,18 +14,25 @@ same records transaction as the day files (see :mod:`alpr_lib.store.ingest`).
 
 from __future__ import annotations
 
+import os
+from bisect import bisect_left
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from alpr_lib.store.files import live_files, write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "load_dictionary", "plate_reads_lazy",
-           "plates_with_prefixes", "plates_with_suffixes", "write_index"]
+__all__ = ["BY_PLATE_ROW_GROUP", "DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "load_dictionary",
+           "plate_reads", "plates_with_prefixes", "plates_with_suffixes", "write_index"]
 
 N_BUCKETS = 64
+#: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
+#: reads: 1,024 rows per group reads ~4x less than 4,096 for a leading-wildcard search).
+BY_PLATE_ROW_GROUP = 1_024
 _HASH_SEED = 462
 DICT_SCHEMA = {"plate": pl.String, "n_reads": pl.Int64, "first_seen": pl.Datetime("us", "UTC"),
                "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16}
@@ -93,7 +100,7 @@ def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
     for (bucket,), part in sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False,
                                                     as_dict=True).items()):
         rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
-        write_parquet_atomic(part, store.path / rel, row_group_size=4_096, metadata=metadata)
+        write_parquet_atomic(part, store.path / rel, row_group_size=BY_PLATE_ROW_GROUP, metadata=metadata)
         plates = part.get_column("plate")
         written.append((rel, f"{bucket:02d}", part.height, plates.min(), plates.max()))
     parts = [stats.lazy()]
@@ -108,12 +115,41 @@ def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
     return written, dict_rel
 
 
-def plate_reads_lazy(store: Store, plates: pl.DataFrame) -> list[pl.LazyFrame]:
-    """One lazy scan per bucket holding any of ``plates`` (a frame with plate and bucket columns)."""
-    scans = []
-    for bucket, wanted in plates.group_by("bucket").agg(pl.col("plate")).iter_rows():
-        files = [store.path / r["path"] for r in store.db.query(
-            "SELECT path FROM store_files WHERE kind='by_plate' AND live=1 AND partition=?", (f"{bucket:02d}",))]
-        if files:
-            scans.append(pl.scan_parquet(files).filter(pl.col("plate").is_in(wanted)))
-    return scans
+@lru_cache(maxsize=4096)
+def _row_groups(path: str) -> tuple[pq.FileMetaData, list[str], list[str]]:
+    """A bucket file's footer and the plate range of each row group. Files are immutable (a rewrite gets a
+    new name), so the parsed footer is cached for the life of the process: repeated searches skip it."""
+    metadata = pq.read_metadata(path)
+    column = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == "plate")
+    stats = [metadata.row_group(g).column(column).statistics for g in range(metadata.num_row_groups)]
+    return metadata, [st.min for st in stats], [st.max for st in stats]
+
+
+def _read_plates(path: str, wanted: list[str]) -> pl.DataFrame | None:
+    """Only the row groups whose plate range can hold one of ``wanted`` (the file is sorted by plate)."""
+    metadata, mins, maxs = _row_groups(path)
+    groups: set[int] = set()
+    for plate in wanted:
+        g = bisect_left(maxs, plate)  # first row group whose largest plate is >= plate
+        while g < len(mins) and mins[g] <= plate:
+            groups.add(g)
+            g += 1
+    if not groups:
+        return None
+    table = pq.ParquetFile(path, metadata=metadata).read_row_groups(sorted(groups))
+    return pl.from_arrow(table).filter(pl.col("plate").is_in(wanted))
+
+
+def plate_reads(store: Store, plates: pl.DataFrame) -> list[pl.DataFrame]:
+    """The reads of ``plates`` (a frame with plate and bucket columns), one frame per bucket file read."""
+    jobs = []
+    for bucket, wanted in plates.group_by("bucket").agg(pl.col("plate").sort()).iter_rows():
+        for row in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1 AND partition=?",
+                                  (f"{bucket:02d}",)):
+            jobs.append((str(store.path / row["path"]), wanted))
+    if len(jobs) == 1:
+        found = [_read_plates(*jobs[0])]
+    else:  # Parquet decoding releases the GIL: read the buckets side by side
+        with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
+            found = list(pool.map(lambda job: _read_plates(*job), jobs))
+    return [f for f in found if f is not None and f.height]
