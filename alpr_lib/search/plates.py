@@ -69,10 +69,10 @@ def reads_of_plates(store: Store, plates: pl.DataFrame, *, start: datetime | Non
                     regions: list[str] | None = None, cameras: list[str] | None = None) -> pl.DataFrame:
     """Every read of the given plates (a frame from :func:`match_plates`), ranked for the analyst."""
     zone = store.config.timezone
-    scans = plate_index.plate_reads_lazy(store, plates)
-    if not scans:
+    frames = plate_index.plate_reads(store, plates)
+    if not frames:
         return _empty(zone)
-    lazy = pl.concat(scans)
+    lazy = pl.concat(frames, how="vertical_relaxed").lazy()
     if start is not None:
         lazy = lazy.filter(pl.col("captured_at") >= start)
     if end is not None:

@@ -144,20 +144,25 @@ def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None
 DayParts = list[tuple[date, pl.DataFrame]]
 
 
-def _fresh_by_day(store: Store, good: pl.DataFrame) -> tuple[DayParts, int]:
-    """Split the batch by UTC day and drop reads whose id the store already holds."""
-    duplicates = 0
+def _fresh_by_day(store: Store, good: pl.DataFrame) -> tuple[DayParts, pl.DataFrame]:
+    """Split the batch by UTC day and drop reads whose id the store already holds.
+
+    Returns the day parts and the kept rows as one frame in the batch's (plate) order."""
+    dropped: list[pl.Series] = []
     out = []
     for (day,), part in good.partition_by("_day", maintain_order=True, include_key=False, as_dict=True).items():
         ids = part.get_column("read_id")
         existing = _existing_ids(store, day, ids.min(), ids.max())
         if existing is not None:
-            fresh = part.filter(~pl.col("read_id").is_in(existing.implode()))
-            duplicates += part.height - fresh.height
-            part = fresh
+            known = pl.col("read_id").is_in(existing.implode())
+            dropped.append(part.filter(known).get_column("read_id"))
+            part = part.filter(~known)
         if part.height:
             out.append((day, part))
-    return out, duplicates
+    kept = good.drop("_day")
+    if dropped and sum(len(d) for d in dropped):
+        kept = kept.filter(~pl.col("read_id").is_in(pl.concat(dropped).implode()))
+    return out, kept
 
 
 def _store_images(store: Store, batch_id: str, parts: DayParts,
@@ -213,11 +218,12 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                               pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"),
                               pl.col("captured_at").dt.date().alias("_day"))
                 .sort("plate", "captured_at"))  # one sort serves both the day files and the plate buckets
-        parts, skipped = _fresh_by_day(store, good)
-        duplicates += skipped
+        parts, kept_rows = _fresh_by_day(store, good)
+        duplicates += good.height - kept_rows.height
         image_folder = None
         if images:
             parts, image_folder = _store_images(store, batch_id, parts, images)
+            kept_rows = pl.concat([p for _, p in parts]).sort("plate", "captured_at")
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
         written: list[tuple[str, str, int, str, str]] = []
         for day, part in tqdm(parts, desc="ingest", unit="day", disable=not progress):
@@ -231,8 +237,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         dict_rel = None
         old_dict = plate_index.dictionary_path(store)
         if kept:
-            index_files, dict_rel = plate_index.write_index(store, pl.concat([p for _, p in parts]), batch_id,
-                                                            metadata)
+            index_files, dict_rel = plate_index.write_index(store, kept_rows, batch_id, metadata)
         _fault("before-commit")
         with store.db.transaction() as tx:
             for kind, files in (("reads", written), ("by_plate", index_files)):

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from alpr_lib.store.files import live_files, write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["BY_PLATE_ROW_GROUP", "DICT_SCHEMA", "N_BUCKETS", "assign_buckets", "dictionary_path", "load_dictionary",
+__all__ = ["BY_PLATE_ROW_GROUP", "DICT_SCHEMA", "N_BUCKETS", "dictionary_path", "load_dictionary",
            "plate_reads", "plates_with_prefixes", "plates_with_suffixes", "write_index"]
 
 N_BUCKETS = 64
@@ -74,28 +74,40 @@ def plates_with_suffixes(dictionary: pl.DataFrame, suffixes: list[str]) -> pl.Da
     return dictionary.filter(pl.any_horizontal([plate.str.ends_with(s) for s in suffixes]))
 
 
-def assign_buckets(batch: pl.DataFrame, old_dict: Path | None) -> pl.DataFrame:
-    """Per distinct plate of ``batch``: its counts and its bucket (kept from the dictionary when known)."""
-    stats = batch.group_by("plate").agg(pl.len().cast(pl.Int64).alias("n_reads"),
-                                        pl.col("captured_at").min().alias("first_seen"),
-                                        pl.col("captured_at").max().alias("last_seen"))
+def _batch_entries(batch: pl.DataFrame, old: pl.DataFrame | None) -> pl.DataFrame:
+    """Dictionary rows for the batch's plates, merged with what the dictionary knew (sorted by plate).
+
+    A plate keeps the bucket it got when first seen; a new plate gets one from a hash of its text."""
+    stats = batch.group_by("plate").agg(
+        pl.len().cast(pl.Int64).alias("n_reads"), pl.col("captured_at").min().alias("first_seen"),
+        pl.col("captured_at").max().alias("last_seen")).sort("plate")
     fresh = (pl.col("plate").hash(_HASH_SEED) % N_BUCKETS).cast(pl.Int16)
-    if old_dict is None:
+    if old is None:
         return stats.with_columns(fresh.alias("bucket"))
-    known = pl.scan_parquet(old_dict).select("plate", "bucket").join(stats.lazy().select("plate"), on="plate")
-    return (stats.join(known.collect(), on="plate", how="left")
-            .with_columns(pl.coalesce(pl.col("bucket"), fresh).alias("bucket")))
+    joined = stats.join(old, on="plate", how="left", suffix="_old", maintain_order="left")
+    return joined.select(
+        "plate",
+        (pl.col("n_reads") + pl.col("n_reads_old").fill_null(0)).alias("n_reads"),
+        pl.min_horizontal("first_seen", "first_seen_old").alias("first_seen"),
+        pl.max_horizontal("last_seen", "last_seen_old").alias("last_seen"),
+        pl.coalesce(pl.col("bucket"), fresh).alias("bucket"),
+    )
 
 
 def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
                 metadata: dict[str, str]) -> tuple[list[tuple[str, str, int, str, str]], str]:
     """Write the batch's by-plate bucket files and the merged dictionary; return them for the manifest.
 
-    ``batch`` must be sorted by plate (and capture time), as ingest leaves it."""
+    ``batch`` must be sorted by plate (and capture time), as ingest leaves it: the bucket files inherit that
+    order, which :func:`plate_reads` relies on to pick row groups. The dictionary is merged
+    without re-sorting it: untouched plates and the batch's plates are two sorted runs, merged in one pass."""
     old_dict = dictionary_path(store)
-    stats = assign_buckets(batch, old_dict)
-    bucket_of = pl.col("plate").replace_strict(stats.get_column("plate"), stats.get_column("bucket"))
-    rows = batch.with_columns(bucket_of.alias("_bucket"))  # batch is sorted by plate, so each bucket is too
+    old = _read_dictionary(str(old_dict)) if old_dict is not None else None
+    entries = _batch_entries(batch, old).cast(DICT_SCHEMA)
+    bucket_of = pl.col("plate").replace_strict(entries.get_column("plate"), entries.get_column("bucket"))
+    if not batch.get_column("plate").is_sorted():
+        raise ValueError("write_index needs the batch sorted by plate")  # a programming error, not user input
+    rows = batch.with_columns(bucket_of.alias("_bucket"))
     written = []
     for (bucket,), part in sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False,
                                                     as_dict=True).items()):
@@ -103,33 +115,38 @@ def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
         write_parquet_atomic(part, store.path / rel, row_group_size=BY_PLATE_ROW_GROUP, metadata=metadata)
         plates = part.get_column("plate")
         written.append((rel, f"{bucket:02d}", part.height, plates.min(), plates.max()))
-    parts = [stats.lazy()]
-    if old_dict is not None:
-        parts.append(pl.scan_parquet(old_dict))
-    merged = (pl.concat(parts, how="diagonal_relaxed").group_by("plate")
-              .agg(pl.col("n_reads").sum(), pl.col("first_seen").min(), pl.col("last_seen").max(),
-                   pl.col("bucket").first())
-              .sort("plate").collect())
+    if old is None:
+        merged = entries
+    else:
+        untouched = old.join(entries.select("plate"), on="plate", how="anti", maintain_order="left")
+        merged = untouched.cast(DICT_SCHEMA).merge_sorted(entries, key="plate")
     dict_rel = f"index/plates-{batch_id}.parquet"
-    write_parquet_atomic(merged.cast(DICT_SCHEMA), store.path / dict_rel, row_group_size=65_536)
+    write_parquet_atomic(merged, store.path / dict_rel, row_group_size=65_536)
     return written, dict_rel
 
 
 @lru_cache(maxsize=4096)
-def _row_groups(path: str) -> tuple[pq.FileMetaData, list[str], list[str]]:
-    """A bucket file's footer and the plate range of each row group. Files are immutable (a rewrite gets a
-    new name), so the parsed footer is cached for the life of the process: repeated searches skip it."""
+def _row_groups(path: str) -> tuple[pq.FileMetaData, list[str], list[str], bool]:
+    """A bucket file's footer, the plate range of each row group, and whether the ranges are in order.
+    Files are immutable (a rewrite gets a new name), so the parsed footer is cached for the life of the
+    process: repeated searches skip it."""
     metadata = pq.read_metadata(path)
     column = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == "plate")
     stats = [metadata.row_group(g).column(column).statistics for g in range(metadata.num_row_groups)]
-    return metadata, [st.min for st in stats], [st.max for st in stats]
+    mins, maxs = [st.min for st in stats], [st.max for st in stats]
+    ordered = all(maxs[g] <= mins[g + 1] for g in range(len(mins) - 1))
+    return metadata, mins, maxs, ordered
 
 
 def _read_plates(path: str, wanted: list[str]) -> pl.DataFrame | None:
-    """Only the row groups whose plate range can hold one of ``wanted`` (the file is sorted by plate)."""
-    metadata, mins, maxs = _row_groups(path)
+    """Only the row groups whose plate range can hold one of ``wanted``: by binary search when the file is
+    sorted by plate (as ingest and compaction write it), else by testing every range."""
+    metadata, mins, maxs, ordered = _row_groups(path)
     groups: set[int] = set()
     for plate in wanted:
+        if not ordered:
+            groups.update(g for g in range(len(mins)) if mins[g] <= plate <= maxs[g])
+            continue
         g = bisect_left(maxs, plate)  # first row group whose largest plate is >= plate
         while g < len(mins) and mins[g] <= plate:
             groups.add(g)
