@@ -20,11 +20,10 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from tqdm.auto import tqdm
 
 from alpr_lib.errors import IngestError
 from alpr_lib.store import plate_index
-from alpr_lib.store.files import remove_orphans, write_parquet_atomic
+from alpr_lib.store.files import remove_orphans, write_parquet_many
 from alpr_lib.store.schema import READ_SCHEMA, STORE_COLUMNS
 from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
@@ -225,12 +224,11 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
             parts, image_folder = _store_images(store, batch_id, parts, images)
             kept_rows = pl.concat([p for _, p in parts]).sort("plate", "captured_at")
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        written: list[tuple[str, str, int, str, str]] = []
-        for day, part in tqdm(parts, desc="ingest", unit="day", disable=not progress):
-            rel = f"reads/day={day.isoformat()}/part-{batch_id}.parquet"
-            write_parquet_atomic(part, store.path / rel, metadata=metadata)
-            ids = part.get_column("read_id")
-            written.append((rel, day.isoformat(), part.height, ids.min(), ids.max()))
+        written = [(f"reads/day={day.isoformat()}/part-{batch_id}.parquet", day.isoformat(), part.height,
+                    part.get_column("read_id").min(), part.get_column("read_id").max()) for day, part in parts]
+        write_parquet_many([(part, store.path / rel) for (_, part), (rel, *_) in zip(parts, written, strict=True)],
+                           metadata=metadata, progress="ingest: day files" if progress else None)
+        if written:
             _fault("after-first-file")
         kept = sum(part.height for _, part in parts)
         index_files: list[tuple[str, str, int, str, str]] = []

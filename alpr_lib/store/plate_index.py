@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from alpr_lib.store.files import live_files, write_parquet_atomic
+from alpr_lib.store.files import live_files, write_parquet_atomic, write_parquet_many
 from alpr_lib.store.store import Store
 
 __all__ = ["BY_PLATE_ROW_GROUP", "DICT_SCHEMA", "N_BUCKETS", "dictionary_path", "load_dictionary",
@@ -108,13 +108,11 @@ def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
     if not batch.get_column("plate").is_sorted():
         raise ValueError("write_index needs the batch sorted by plate")  # a programming error, not user input
     rows = batch.with_columns(bucket_of.alias("_bucket"))
-    written = []
-    for (bucket,), part in sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False,
-                                                    as_dict=True).items()):
-        rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
-        write_parquet_atomic(part, store.path / rel, row_group_size=BY_PLATE_ROW_GROUP, metadata=metadata)
-        plates = part.get_column("plate")
-        written.append((rel, f"{bucket:02d}", part.height, plates.min(), plates.max()))
+    parts = sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False, as_dict=True).items())
+    written = [(f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet", f"{bucket:02d}", part.height,
+                part.get_column("plate").min(), part.get_column("plate").max()) for (bucket,), part in parts]
+    write_parquet_many([(part, store.path / rel) for (_, part), (rel, *_) in zip(parts, written, strict=True)],
+                       row_group_size=BY_PLATE_ROW_GROUP, metadata=metadata)
     if old is None:
         merged = entries
     else:
