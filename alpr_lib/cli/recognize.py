@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
@@ -19,21 +20,52 @@ __all__ = ["eval_recognition", "recognize"]
 @click.option("--lon", type=float, default=None, help="Camera longitude (WGS84) when an image has no EXIF/sidecar GPS.")
 @click.option("--unit", default=None, help="Patrol vehicle or fixed site that carried the camera.")
 @click.option("--source", default=None, help="Capturing agency/system, e.g. MPD-FIXED.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reads to FILE.parquet or FILE.csv.")
-@click.option("--crops-dir", type=click.Path(path_type=Path), default=None, help="Save each plate crop as DIR/<read_id>.jpg.")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reads to FILE.parquet or FILE.csv."
+)
+@click.option(
+    "--crops-dir", type=click.Path(path_type=Path), default=None, help="Save each plate crop as DIR/<read_id>.jpg."
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
-@click.option("--frame-step", "frame_step_s", type=click.FloatRange(0.01), default=1.0, show_default=True,
-              help="Seconds between sampled video frames.")
+@click.option(
+    "--frame-step",
+    "frame_step_s",
+    type=click.FloatRange(0.01),
+    default=1.0,
+    show_default=True,
+    help="Seconds between sampled video frames.",
+)
 @click.option("--top-n", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--tz", default="America/Los_Angeles", show_default=True, help="Zone of EXIF times without an offset.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress):
+@click.option("--ingest", is_flag=True, help="Also ingest the reads, with their plate crops, into the store "
+              "(policy 462.4), through the audited Session of --user.")
+@click.option("--store", envvar="ALPR_STORE", type=click.Path(file_okay=False), default=None,
+              help="Store for --ingest (or set ALPR_STORE).")
+@click.option("--user", "username", envvar="ALPR_USER", default=None,
+              help="User (an operator or ingest service account) for --ingest (or set ALPR_USER).")
+def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress,
+              ingest, store, username):
     """Recognise plates in camera images, folders of images and video files (PATH...).
 
     Time and location come from a JSON sidecar (IMAGE.json) or EXIF, else from --lat/--lon and the file's
     modification time. A file that cannot be read gets a clear error and the batch goes on; the command
-    fails (exit 1) only when no file could be processed.
+    fails (exit 1) only when no file could be processed. With --ingest the reads and their plate crops go into
+    the store in one atomic, audited batch.
     """
+    if ingest and (not store or not username):
+        raise click.UsageError("--ingest needs --store and --user (or ALPR_STORE and ALPR_USER)")
+    if ingest and crops_dir is None:
+        with tempfile.TemporaryDirectory(prefix="alpr-crops-") as tmp:  # the store keeps its own copies
+            _recognize(paths, camera_id, lat, lon, unit, source, out, Path(tmp), workers, frame_step_s, top_n, tz,
+                       no_progress, store, username)
+        return
+    _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz,
+               no_progress, store if ingest else None, username)
+
+
+def _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress,
+               store, username):
     from ..recognition.batch import recognize_paths
 
     if (lat is None) != (lon is None):
@@ -42,8 +74,17 @@ def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers,
         raise click.UsageError(f"--out must end in .parquet or .csv, not {out.name}")
     try:
         res = recognize_paths(
-            list(paths), camera_id, default_lat=lat, default_lon=lon, unit=unit, source=source,
-            crops_dir=crops_dir, workers=workers, tz=tz, frame_step_s=frame_step_s, top_n=top_n,
+            list(paths),
+            camera_id,
+            default_lat=lat,
+            default_lon=lon,
+            unit=unit,
+            source=source,
+            crops_dir=crops_dir,
+            workers=workers,
+            tz=tz,
+            frame_step_s=frame_step_s,
+            top_n=top_n,
             progress=not no_progress,
         )
     except AlprError as exc:
@@ -61,24 +102,44 @@ def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers,
             frame.with_columns(frame["captured_at"].dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).write_csv(out)
     else:
         for row in frame.iter_rows(named=True):
-            click.echo(f"{row['plate']:<9} {row['plate_confidence']:6.1f}  {row['captured_at']:%Y-%m-%d %H:%M:%S}Z  {row['image_ref']}")
+            click.echo(
+                f"{row['plate']:<9} {row['plate_confidence']:6.1f}  "
+                f"{row['captured_at']:%Y-%m-%d %H:%M:%S}Z  {row['image_ref']}"
+            )
+    if store is not None and res.reads.height:
+        from ._common import session_from
+
+        report = session_from(store, username).ingest_reads(
+            res.reads, source_name=f"recognize camera {camera_id}", images=res.crops, progress=not no_progress)
+        click.echo(f"ingested: {report.summary()}", err=True)
     for e in res.errors:
         click.echo(f"error: {e.path}: {e.message}", err=True)
     note = f", {res.used_mtime} without a capture time (file time used)" if res.used_mtime else ""
-    click.echo(f"{res.files} files, {frame.height} plates, {len(res.errors)} errors{note}"
-               + (f"; reads written to {out}" if out else ""), err=True)
+    click.echo(
+        f"{res.files} files, {frame.height} plates, {len(res.errors)} errors{note}"
+        + (f"; reads written to {out}" if out else ""),
+        err=True,
+    )
     if res.files and len(res.errors) == res.files:
         raise SystemExit(1)
 
 
 @click.command(name="eval-recognition")
 @click.argument("image_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--groundtruth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV: image,x,y,width,height,plate (or image,region,plate for crops).")
+@click.option(
+    "--groundtruth",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: image,x,y,width,height,plate (or image,region,plate for crops).",
+)
 @click.option("--top-n", type=click.IntRange(1, 50), default=5, show_default=True)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the figures as JSON.")
-@click.option("--predictions", type=click.Path(path_type=Path), default=None,
-              help="Write every image's candidates: image,rank,plate,confidence,x1,y1,...,x4,y4.")
+@click.option(
+    "--predictions",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write every image's candidates: image,rank,plate,confidence,x1,y1,...,x4,y4.",
+)
 @click.option("--failures", type=click.Path(path_type=Path), default=None, help="Write the images not read exactly.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def eval_recognition(image_dir, groundtruth, top_n, json_path, predictions, failures, no_progress):

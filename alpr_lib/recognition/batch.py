@@ -1,0 +1,218 @@
+"""Batch recognition of camera images and video files into plate reads (the library side of ``alpr recognize``).
+
+Each file is handled on its own: a corrupt, truncated, huge or non-image file gives a :class:`FileError`
+and the batch goes on. Several worker processes can share the work (one engine per process). Time and
+place come from a JSON sidecar or EXIF (see :mod:`.metadata`), else from ``default_lat``/``default_lon``
+and the file's modification time. Video files are sampled every ``frame_step_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import polars as pl
+
+from ..errors import AlprError, RecognitionError
+from .image import decode_image, read_image_file, validate_array
+from .metadata import image_metadata
+from .ocr import cut_window
+from .pipeline import PlateRecognizer, expand_quad
+from .reads import ImageRead, image_reads, read_id_for, reads_frame
+
+__all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "BatchResult", "FileError", "expand_paths", "recognize_paths"]
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv"}
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    reads: pl.DataFrame  # the store's READ_SCHEMA
+    crops: dict[str, str]  # read_id -> crop file written
+    errors: tuple[FileError, ...]
+    files: int
+    used_mtime: int = 0  # files whose capture time fell back to the file's modification time
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    camera_id: str
+    default_lat: float | None
+    default_lon: float | None
+    tz: str
+    crops_dir: str | None
+    frame_step_s: float
+    top_n: int
+
+
+_ENGINE: PlateRecognizer | None = None
+
+
+def _engine() -> PlateRecognizer:
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = PlateRecognizer()
+    return _ENGINE
+
+
+def expand_paths(paths: list[str | Path]) -> list[Path]:
+    """Files as given; directories walked for image and video files (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def _save_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> None:
+    q = expand_quad(np.asarray(quad, np.float32).reshape(4, 2), 1.15, 1.8)
+    w = int(max(16, np.linalg.norm(q[1] - q[0])))
+    h = int(max(8, np.linalg.norm(q[3] - q[0])))
+    crop = cut_window(image, q, (w, h))
+    if not cv2.imwrite(str(path), crop, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+        raise RecognitionError(f"cannot write plate crop {path}")
+
+
+def _when_where(job: _Job, path: Path) -> tuple[datetime, float | None, float | None, float | None, bool]:
+    meta = image_metadata(path, job.tz)
+    used_mtime = meta.captured_at is None
+    at = meta.captured_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    lat = meta.lat if meta.lat is not None else job.default_lat
+    lon = meta.lon if meta.lon is not None else job.default_lon
+    if lat is None or lon is None:
+        raise RecognitionError(f"{path}: no location in a sidecar or EXIF; pass --lat and --lon for this camera")
+    return at, lat, lon, meta.heading, used_mtime
+
+
+def _frames(path: Path, step_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise RecognitionError(f"{path}: not a readable video (OpenCV could not open it)")
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+        step = max(1, round(fps * step_s))
+        index, got_any = 0, False
+        while True:
+            ok = cap.grab()
+            if not ok:
+                break
+            if index % step == 0:
+                ok, frame = cap.retrieve()
+                if ok and frame is not None:
+                    got_any = True
+                    yield index / fps, frame
+            index += 1
+        if not got_any:
+            raise RecognitionError(f"{path}: the video has no decodable frames")
+    finally:
+        cap.release()
+
+
+def _run_job(job: _Job) -> tuple[list[ImageRead], dict[str, str], list[FileError], int]:
+    path = Path(job.path)
+    engine = _engine()
+    engine.top_n = job.top_n
+    reads: list[ImageRead] = []
+    crops: dict[str, str] = {}
+    try:
+        at, lat, lon, heading, used_mtime = _when_where(job, path)
+        if path.suffix.lower() in VIDEO_EXTENSIONS:
+            sources = (
+                (f"{path}#t={t:.3f}", at + timedelta(seconds=t), validate_array(frame))
+                for t, frame in _frames(path, job.frame_step_s)
+            )
+        else:
+            sources = iter([(str(path), at, decode_image(read_image_file(path), what=str(path)))])
+        for ref, when, image in sources:
+            rec = engine.recognize(image)
+            for r in image_reads(rec, ref, when, lat, lon, heading):
+                reads.append(r)
+                if job.crops_dir:
+                    rid = read_id_for(job.camera_id, r.image_ref, r.plate_index, r.captured_at)
+                    crop_path = Path(job.crops_dir) / f"{rid}.jpg"
+                    _save_crop(image, r.quad, crop_path)
+                    crops[rid] = str(crop_path)
+        return reads, crops, [], int(used_mtime)
+    except AlprError as exc:
+        return reads, crops, [FileError(str(path), str(exc))], 0
+    except (OSError, ValueError, cv2.error) as exc:  # unexpected I/O trouble with one file: report, go on
+        return reads, crops, [FileError(str(path), f"{type(exc).__name__}: {exc}")], 0
+
+
+def recognize_paths(
+    paths: list[str | Path],
+    camera_id: str,
+    *,
+    default_lat: float | None = None,
+    default_lon: float | None = None,
+    unit: str | None = None,
+    source: str | None = None,
+    crops_dir: str | Path | None = None,
+    workers: int = 1,
+    tz: str = "America/Los_Angeles",
+    frame_step_s: float = 1.0,
+    top_n: int = 5,
+    progress: bool = False,
+) -> BatchResult:
+    """Recognise every image/video in ``paths``; one :class:`FileError` per file that failed."""
+    files = expand_paths(paths)
+    if crops_dir:
+        Path(crops_dir).mkdir(parents=True, exist_ok=True)
+    jobs = [
+        _Job(
+            str(f), camera_id, default_lat, default_lon, tz, str(crops_dir) if crops_dir else None, frame_step_s, top_n
+        )
+        for f in files
+    ]
+    workers = max(1, min(int(workers), len(jobs) or 1, os.cpu_count() or 1))
+    if workers == 1:
+        results = map(_run_job, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_run_job, jobs, chunksize=1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(jobs), unit="file", desc="recognize")
+    all_reads: list[ImageRead] = []
+    all_crops: dict[str, str] = {}
+    errors: list[FileError] = []
+    mtimes = 0
+    try:
+        for reads, crops, errs, used in results:
+            all_reads.extend(reads)
+            all_crops.update(crops)
+            errors.extend(errs)
+            mtimes += used
+            if errs and progress:
+                from tqdm.auto import tqdm
+
+                for e in errs:
+                    tqdm.write(f"error: {e.path}: {e.message}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    frame = reads_frame(all_reads, camera_id, unit=unit, source=source)
+    return BatchResult(frame, all_crops, tuple(errors), len(files), mtimes)

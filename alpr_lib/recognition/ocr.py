@@ -1,0 +1,215 @@
+"""Stage 2: plate OCR — the project's own CTC plate recognizer (a small CRNN), run on onnxruntime.
+
+The model (``models/plate_crnn.onnx``, trained by ``training/``) reads a plate window rectified to
+128x32 pixels and returns per-time-step character probabilities. Decoding gives, for each window, the
+best string with a confidence per character and the top-N alternatives from a CTC prefix beam search.
+The model file's SHA-256 is pinned in ``models/plate_crnn.onnx.sha256`` and checked before loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import RecognitionError
+from .formats import ALPHABET
+
+__all__ = [
+    "INPUT_H",
+    "INPUT_W",
+    "OcrCandidate",
+    "OcrReading",
+    "PlateOCR",
+    "cut_window",
+    "default_model_path",
+    "sha256_of",
+    "to_input",
+    "verify_model",
+]
+
+INPUT_W, INPUT_H = 128, 32
+MODEL_NAME = "plate_crnn.onnx"
+
+
+@dataclass(frozen=True)
+class OcrCandidate:
+    plate: str
+    logprob: float  # log-probability of the string under the CTC model
+
+    @property
+    def confidence(self) -> float:
+        """0..100: per-character geometric mean probability (OpenALPR reports a 0..100 confidence)."""
+        return 100.0 * math.exp(self.logprob / max(1, len(self.plate)))
+
+
+@dataclass(frozen=True)
+class OcrReading:
+    """The OCR of one plate window: best string, its per-character confidences (0..1), alternatives."""
+
+    plate: str
+    char_confidences: tuple[float, ...]
+    candidates: tuple[OcrCandidate, ...]
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0].confidence if self.candidates else 0.0
+
+
+def cut_window(image: np.ndarray, quad: np.ndarray, size: tuple[int, int] = (INPUT_W, INPUT_H)) -> np.ndarray:
+    """Rectify the (4, 2) quad (clockwise from top-left) of a BGR image into a ``size`` window."""
+    w, h = size
+    dst = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    m = cv2.getPerspectiveTransform(np.asarray(quad, np.float32), dst)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def to_input(windows: list[np.ndarray]) -> np.ndarray:
+    """Windows (BGR uint8, 32x128) -> the model's N x 3 x 32 x 128 float32 input in [-0.5, 0.5]."""
+    x = np.stack(windows).astype(np.float32) / 255.0 - 0.5
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("alpr_lib.recognition").joinpath("models", MODEL_NAME)))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_model(path: Path, expected_sha256: str | None = None) -> str:
+    """Check ``path`` against its pinned SHA-256 (``<path>.sha256`` unless given); return the digest."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecognitionError(f"plate OCR model not found at {path}; reinstall alpr-workbench or pass model_path=")
+    if expected_sha256 is None:
+        pin = path.with_name(path.name + ".sha256")
+        if not pin.is_file():
+            raise RecognitionError(f"no pinned checksum {pin} for the plate OCR model {path}; refusing to load it")
+        expected_sha256 = pin.read_text(encoding="ascii").split()[0].strip().lower()
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise RecognitionError(
+            f"plate OCR model {path} failed its checksum: sha256 {actual} != pinned {expected_sha256}. "
+            "The file is corrupt or was replaced; reinstall alpr-workbench "
+            "(or retrain and re-pin with training/export.py)."
+        )
+    return actual
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    m = x.max(-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(-1, keepdims=True))
+
+
+def greedy_decode(logp: np.ndarray) -> tuple[str, tuple[float, ...]]:
+    """Best path of one T x C log-prob matrix: the string and each character's probability (its peak)."""
+    best = logp.argmax(-1)
+    probs = np.exp(logp.max(-1))
+    chars: list[str] = []
+    confs: list[float] = []
+    prev = 0
+    for t, k in enumerate(best):
+        if k != 0 and k != prev:
+            chars.append(ALPHABET[k - 1])
+            confs.append(float(probs[t]))
+        elif k != 0 and k == prev:
+            confs[-1] = max(confs[-1], float(probs[t]))
+        prev = k
+    return "".join(chars), tuple(confs)
+
+
+def _lae(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) on Python floats (much faster than numpy scalars in the beam loop)."""
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
+def beam_decode(logp: np.ndarray, beam: int = 10, top_n: int = 10, prune: float = 2e-3) -> list[OcrCandidate]:
+    """CTC prefix beam search over one T x C log-prob matrix; top ``top_n`` strings by probability."""
+    neg_inf = -math.inf
+    log_prune = math.log(prune)
+    beams: dict[str, tuple[float, float]] = {"": (0.0, neg_inf)}  # prefix -> (log p ending blank, non-blank)
+    for t in range(logp.shape[0]):
+        row = logp[t]
+        ks = [(int(k), float(row[k])) for k in np.nonzero(row > log_prune)[0]]
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = _lae(pb, pnb)
+            last = prefix[-1] if prefix else ""
+            for k, p in ks:
+                if k == 0:
+                    cur = nxt.setdefault(prefix, [neg_inf, neg_inf])
+                    cur[0] = _lae(cur[0], total + p)
+                    continue
+                ch = ALPHABET[k - 1]
+                if ch == last:
+                    if pb > neg_inf:  # a repeated character needs a blank in between
+                        cur = nxt.setdefault(prefix + ch, [neg_inf, neg_inf])
+                        cur[1] = _lae(cur[1], pb + p)
+                    if pnb > neg_inf:  # or it continues the same character
+                        same = nxt.setdefault(prefix, [neg_inf, neg_inf])
+                        same[1] = _lae(same[1], pnb + p)
+                else:
+                    cur = nxt.setdefault(prefix + ch, [neg_inf, neg_inf])
+                    cur[1] = _lae(cur[1], total + p)
+        ranked = sorted(nxt.items(), key=lambda kv: (-_lae(kv[1][0], kv[1][1]), kv[0]))[:beam]
+        beams = {k: (v[0], v[1]) for k, v in ranked}
+    out = [OcrCandidate(k, _lae(*v)) for k, v in beams.items() if k and _lae(*v) > neg_inf]
+    out.sort(key=lambda c: (-c.logprob, c.plate))
+    return out[:top_n]
+
+
+class PlateOCR:
+    """The plate recognizer. ``read(windows)`` -> one :class:`OcrReading` per 32x128 BGR window."""
+
+    def __init__(self, model_path: Path | None = None, expected_sha256: str | None = None, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.sha256 = verify_model(self.model_path, expected_sha256)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, int(threads))
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise RecognitionError(f"cannot load the plate OCR model {self.model_path}: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        self._lock = threading.Lock()
+
+    def log_probs(self, windows: list[np.ndarray]) -> np.ndarray:
+        """N x T x C log-probabilities for N windows."""
+        if not windows:
+            return np.zeros((0, INPUT_W // 4, len(ALPHABET) + 1), np.float32)
+        with self._lock:
+            out = self._session.run(None, {self._input: to_input(windows)})[0]
+        return _log_softmax(out.astype(np.float32))
+
+    def read(self, windows: list[np.ndarray], top_n: int = 10, beam: bool = True) -> list[OcrReading]:
+        readings = []
+        for lp in self.log_probs(windows):
+            text, confs = greedy_decode(lp)
+            if beam:
+                cands = beam_decode(lp, top_n=top_n)
+            else:
+                cands = [OcrCandidate(text, float(sum(math.log(max(c, 1e-9)) for c in confs)))] if text else []
+            readings.append(OcrReading(text, confs, tuple(cands)))
+        return readings

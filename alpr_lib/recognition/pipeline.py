@@ -1,0 +1,311 @@
+"""The recognition pipeline: proposals (detector) -> plate windows -> OCR -> post-processing -> ranking.
+
+Every stage returns immutable results; the caller's image is never modified. Candidates from all
+proposals are ranked by
+
+    score = OCR log-probability + format plausibility (length, US plate formats) + box geometry
+
+so that timestamps, dealer-frame text, state names and badges lose to the plate. Candidates of
+overlapping proposals are merged into one :class:`PlateResult` per plate region.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .detector import Proposal, TextLineDetector
+from .ocr import OcrReading, PlateOCR, cut_window
+from .postprocess import corrections, format_bonus, guess_region, matches_template
+
+__all__ = ["Candidate", "PlateRecognizer", "PlateResult", "Recognition", "expand_quad"]
+
+# window variants cut around each proposal: (width scale, height scale) about the proposal's centre.
+# Chosen with training/validate_scenes.py (us-crops validation plates pasted into synthetic scenes; never
+# the end-to-end photos): the box as detected plus two larger windows, probabilities averaged.
+_VARIANTS = ((1.0, 1.0), (1.04, 1.15), (1.08, 1.3))
+_PASS1 = 1  # the window read for every proposal in the first pass
+_MAX_PROPOSALS = 24
+_MAX_PLATE_ASPECT = 3.3
+_ASPECT_SLOPE = 1.0
+_BEAM_PROPOSALS = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    plate: str
+    confidence: float  # 0..100
+    matches_template: bool
+    score: float  # ranking score (log scale; higher is better)
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    plate: str
+    confidence: float
+    matches_template: bool
+    region: str
+    region_confidence: float
+    quad: np.ndarray  # (4, 2) float32, clockwise from top-left, source-image pixels
+    candidates: tuple[Candidate, ...]
+    char_confidences: tuple[float, ...]
+    plate_raw: str  # the OCR's own best string before format-driven correction
+    score: float
+
+
+@dataclass(frozen=True)
+class Recognition:
+    results: tuple[PlateResult, ...]
+    img_width: int
+    img_height: int
+    processing_time_ms: float
+    proposals: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def ranked(self, n: int) -> list[tuple[str, float, np.ndarray]]:
+        """Up to ``n`` distinct plate strings, best first: the best plate's candidates, then the others'."""
+        pool: dict[str, tuple[float, float, np.ndarray]] = {}
+        for res in self.results:
+            for c in res.candidates:
+                if c.plate not in pool or pool[c.plate][0] < c.score:
+                    pool[c.plate] = (c.score, c.confidence, res.quad)
+        best = sorted(pool.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
+        return [(plate, conf, quad) for plate, (_s, conf, quad) in best]
+
+
+def expand_quad(quad: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """Scale a quad about its centre along its own width (sx) and height (sy) directions."""
+    q = np.asarray(quad, np.float32)
+    c = q.mean(0)
+    u = ((q[1] - q[0]) + (q[2] - q[3])) / 2
+    v = ((q[3] - q[0]) + (q[2] - q[1])) / 2
+    return np.float32(
+        [
+            c - sx * u / 2 - sy * v / 2,
+            c + sx * u / 2 - sy * v / 2,
+            c + sx * u / 2 + sy * v / 2,
+            c - sx * u / 2 + sy * v / 2,
+        ]
+    )
+
+
+def _dominated(p: Proposal, others: list[Proposal]) -> bool:
+    """True when a clearly taller text line sits right above or below ``p`` (p: a state name, a slogan,
+    dealer-frame text around the plate's characters)."""
+    x0, y0 = p.quad.min(0)
+    x1, y1 = p.quad.max(0)
+    for q in others:
+        if q is p or q.merged or q.height < 1.4 * p.height:
+            continue
+        qx0, qy0 = q.quad.min(0)
+        qx1, qy1 = q.quad.max(0)
+        overlap = min(x1, qx1) - max(x0, qx0)
+        if overlap < 0.5 * min(x1 - x0, qx1 - qx0):
+            continue
+        gap = max(qy0 - y1, y0 - qy1)
+        if gap < 0.8 * q.height:
+            return True
+    return False
+
+
+def _geometry_bonus(p: Proposal, img_h: int, img_w: int) -> float:
+    h, w = p.height, p.width
+    if h < 6 or w < 0.8 * h:
+        return -math.inf
+    aspect = w / h
+    bonus = 0.0
+    # At photo scale the detector boxes a plate as a whole: on the us-crops training plates scaled to
+    # 20-60 px the box's width/height is 1.7-3.2 (5th-95th percentile). Longer lines are text painted on
+    # the car, dealer frames, timestamps, captions.
+    if aspect > _MAX_PLATE_ASPECT:
+        bonus -= _ASPECT_SLOPE * (aspect - _MAX_PLATE_ASPECT)
+    c = p.quad.mean(0)
+    edge = min(c[1], img_h - c[1]) / max(h, 1)
+    if edge < 1.0:  # text hugging the top/bottom edge: camera overlays
+        bonus -= 1.0
+    if p.merged:
+        bonus -= 0.1
+    return bonus
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax, ay, aw, ah = cv2.boundingRect(a.astype(np.int32))
+    bx, by, bw, bh = cv2.boundingRect(b.astype(np.int32))
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union else 0.0
+
+
+def _logmeanexp(values: list[float]) -> float:
+    m = max(values)
+    if m == -math.inf:
+        return m
+    return m + math.log(sum(math.exp(v - m) for v in values) / len(values))
+
+
+def _support(r: OcrReading, plate: str) -> float:
+    for c in r.candidates:
+        if c.plate == plate:
+            return c.logprob
+    return -math.inf if r.plate else -1e9
+
+
+def _greedy_score(r: OcrReading) -> float:
+    if not r.plate:
+        return -math.inf
+    return float(sum(math.log(max(c, 1e-6)) for c in r.char_confidences))
+
+
+class PlateRecognizer:
+    """Detector + OCR + post-processing. ``recognize(bgr)`` -> :class:`Recognition`."""
+
+    def __init__(
+        self,
+        detector: TextLineDetector | None = None,
+        ocr: PlateOCR | None = None,
+        top_n: int = 10,
+        default_region: str | None = None,
+        min_confidence: float = 60.0,
+        fallback_max_side: int | None = 1600,
+        fallback_below: float = 75.0,
+    ) -> None:
+        self.detector = detector or TextLineDetector()
+        self.ocr = ocr or PlateOCR()
+        self.top_n = top_n
+        self.default_region = default_region.upper() if default_region else None
+        self.min_confidence = min_confidence
+        self.fallback_max_side = fallback_max_side
+        self.fallback_below = fallback_below
+
+    def _score_group(self, readings: list[OcrReading], geo: float) -> dict[str, Candidate]:
+        """Candidates of one plate region read through several windows: probabilities averaged over the
+        windows (a string missing from a window's beam gets that beam's floor), then format prior,
+        geometry and format-driven corrections."""
+        region = self.default_region
+        beams = [{c.plate: c.logprob for c in r.candidates} for r in readings]
+        floors = [min(b.values()) - 1.0 if b else -30.0 for b in beams]
+        pool = set().union(*beams)
+        out: dict[str, Candidate] = {}
+        for text in sorted(pool):  # sorted: ties break the same way in every process
+            lps = [b.get(text, f) for b, f in zip(beams, floors, strict=True)]
+            logprob = _logmeanexp(lps)
+            for fixed, penalty in [(text, 0.0), *corrections(text, region)]:
+                conf = 100.0 * math.exp((logprob - penalty) / max(1, len(fixed)))
+                score = logprob - penalty + format_bonus(fixed, region) + geo
+                prev = out.get(fixed)
+                if prev is None or prev.score < score:
+                    out[fixed] = Candidate(fixed, round(conf, 2), matches_template(fixed, region), score)
+        return out
+
+    def _detect(self, image: np.ndarray, rois, max_side: int | None = None) -> list[Proposal]:
+        ih, iw = image.shape[:2]
+        props: list[Proposal] = []
+        for x, y, w, h in rois or [(0, 0, iw, ih)]:
+            x0, y0 = max(0, int(x)), max(0, int(y))
+            x1, y1 = min(iw, int(x + w)), min(ih, int(y + h))
+            if x1 - x0 < 16 or y1 - y0 < 16:
+                continue
+            for p in self.detector(image[y0:y1, x0:x1], max_side=max_side):
+                props.append(Proposal(p.quad + np.float32([x0, y0]), p.score, p.merged))
+        return props
+
+    def _read(self, image: np.ndarray, props: list[Proposal]) -> list[PlateResult]:
+        """OCR the proposals and rank their candidates; one result per plate region, best first."""
+        ih, iw = image.shape[:2]
+        scored = [(p, _geometry_bonus(p, ih, iw) - (1.0 if _dominated(p, props) else 0.0)) for p in props]
+        scored = [(p, g) for p, g in scored if g > -math.inf]
+        scored.sort(key=lambda pg: -(pg[0].height * pg[0].score))
+        scored = scored[:_MAX_PROPOSALS]
+        # pass 1: one window per proposal, greedy decoding
+        windows = [cut_window(image, expand_quad(p.quad, *_VARIANTS[_PASS1])) for p, _g in scored]
+        first = self.ocr.read(windows, beam=False)
+        pre = [
+            (_greedy_score(r) + format_bonus(r.plate, self.default_region) + g, i)
+            for i, (r, (_p, g)) in enumerate(zip(first, scored, strict=True))
+        ]
+        pre.sort(reverse=True)
+        keep = [i for s, i in pre[:_BEAM_PROPOSALS] if s > -math.inf]
+        # pass 2: the best proposals, every window variant, beam search + format corrections
+        win2, owners = [], []
+        for i in keep:
+            for variant in _VARIANTS:
+                win2.append(cut_window(image, expand_quad(scored[i][0].quad, *variant)))
+                owners.append(i)
+        second = self.ocr.read(win2, top_n=max(self.top_n, 10), beam=True)
+        groups: list[dict] = []
+        for i, reading in zip(owners, second, strict=True):
+            p, g = scored[i]
+            group = next((gr for gr in groups if _iou(gr["quad"], p.quad) > 0.3), None)
+            if group is None:
+                group = {"quad": p.quad, "geo": g, "readings": []}
+                groups.append(group)
+            group["readings"].append(reading)
+            if g > group["geo"]:
+                group.update(geo=g, quad=p.quad)
+        results = []
+        for gr in groups:
+            scored_cands = self._score_group(gr["readings"], gr["geo"])
+            if not scored_cands:
+                continue
+            cands = sorted(scored_cands.values(), key=lambda c: (-c.score, c.plate))[: self.top_n]
+            best = cands[0]
+            region, region_conf = (
+                (self.default_region.lower(), 100.0) if self.default_region else guess_region(best.plate)
+            )
+            # the window that supports the best string most: its raw OCR and per-character confidences
+            reading = max(gr["readings"], key=lambda r: _support(r, best.plate))
+            results.append(
+                PlateResult(
+                    plate=best.plate,
+                    confidence=best.confidence,
+                    matches_template=best.matches_template,
+                    region=region,
+                    region_confidence=region_conf,
+                    quad=gr["quad"].astype(np.float32),
+                    candidates=tuple(cands),
+                    char_confidences=reading.char_confidences,
+                    plate_raw=reading.plate,
+                    score=best.score,
+                )
+            )
+        results.sort(key=lambda r: (-r.score, r.plate))
+        return results
+
+    def recognize(self, image: np.ndarray, rois: list[tuple[int, int, int, int]] | None = None) -> Recognition:
+        """Plates in a BGR uint8 image (validated by the caller; never modified).
+
+        The detector first runs at its reduced resolution; when that yields no confident plate and the
+        image is larger, it runs again at ``fallback_max_side`` (small, distant plates) and the
+        proposals of both passes are read together.
+        """
+        t0 = time.perf_counter()
+        ih, iw = image.shape[:2]
+        props = self._detect(image, rois)
+        results = self._read(image, props)
+        passes = 1
+        weak = not results or results[0].confidence < self.fallback_below
+        if weak and self.fallback_max_side and max(ih, iw) > 1.25 * self.detector.max_side:
+            props = props + self._detect(image, rois, max_side=self.fallback_max_side)
+            results = self._read(image, props)
+            passes = 2
+        if results:  # the best region is reported unless hopeless; others only when confident
+            results = results[:1] + [
+                r for r in results[1:] if r.confidence >= self.min_confidence and r.matches_template
+            ]
+            if results[0].confidence < self.min_confidence / 3:
+                results = []
+        t1 = time.perf_counter()
+        return Recognition(
+            results=tuple(results),
+            img_width=iw,
+            img_height=ih,
+            processing_time_ms=(t1 - t0) * 1000,
+            proposals=len(props),
+            timings_ms={"total": (t1 - t0) * 1000, "passes": passes},
+        )

@@ -1,0 +1,95 @@
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+from alpr_lib.errors import RecognitionError
+from alpr_lib.recognition.formats import ALPHABET
+from alpr_lib.recognition.ocr import (
+    PlateOCR,
+    beam_decode,
+    cut_window,
+    default_model_path,
+    greedy_decode,
+    sha256_of,
+    verify_model,
+)
+from alpr_lib.recognition.render import render_plate
+
+
+def _logp(path: str, t: int = 32) -> np.ndarray:
+    """A T x 37 log-prob matrix spelling ``path`` ('-' = blank), 0.9 on the path."""
+    m = np.full((t, len(ALPHABET) + 1), 0.1 / len(ALPHABET))
+    for i in range(t):
+        ch = path[i] if i < len(path) else "-"
+        m[i, 0 if ch == "-" else ALPHABET.index(ch) + 1] = 0.9
+    return np.log(m / m.sum(1, keepdims=True))
+
+
+def test_greedy_and_beam_decode_collapse_repeats_and_blanks():
+    lp = _logp("AA-B-B-11-1")
+    text, confs = greedy_decode(lp)
+    assert text == "ABB11"
+    assert len(confs) == 5 and all(0.85 < c <= 1 for c in confs)
+    cands = beam_decode(lp, top_n=5)
+    assert cands[0].plate == "ABB11"
+    assert cands[0].logprob > cands[1].logprob
+    assert 0 < cands[0].confidence <= 100
+
+
+def test_model_checksum_is_pinned_and_verified():
+    path = default_model_path()
+    pin = path.with_name(path.name + ".sha256").read_text().split()[0]
+    assert verify_model(path) == pin == sha256_of(path)
+
+
+def test_tampered_model_is_refused(tmp_path):
+    src = default_model_path()
+    bad = tmp_path / src.name
+    shutil.copy(src, bad)
+    shutil.copy(src.with_name(src.name + ".sha256"), tmp_path / (src.name + ".sha256"))
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(RecognitionError, match="checksum"):
+        PlateOCR(bad)
+    with pytest.raises(RecognitionError, match="checksum"):
+        PlateOCR(src, expected_sha256="0" * 64)
+
+
+def test_model_without_pin_is_refused(tmp_path):
+    src = default_model_path()
+    shutil.copy(src, tmp_path / src.name)
+    with pytest.raises(RecognitionError, match="pinned checksum"):
+        PlateOCR(tmp_path / src.name)
+
+
+def test_ocr_reads_windows_with_per_character_confidences():
+    ocr = PlateOCR()
+    rng = np.random.default_rng(3)
+    windows = []
+    for text in ("ABC1234", "7XYZ889"):
+        p = render_plate(text, rng, "NY", height=40)
+        h, w = p.image.shape[:2]
+        windows.append(cut_window(p.image, np.float32([[0, 0], [w, 0], [w, h], [0, h]])))
+    readings = ocr.read(windows, top_n=5)
+    assert len(readings) == 2
+    for r in readings:
+        assert len(r.char_confidences) == len(r.plate)
+        assert all(0 <= c <= 1 for c in r.char_confidences)
+        assert 1 <= len(r.candidates) <= 5
+        assert r.candidates[0].confidence >= r.candidates[-1].confidence or len(r.plate) != len(r.candidates[-1].plate)
+        assert not math.isnan(r.confidence)
+
+
+def test_beam_never_returns_impossible_strings():
+    # no blank anywhere: "AAB" can only be read as "AB"; impossible prefixes must not leak out as -inf
+    m = np.full((6, len(ALPHABET) + 1), 1e-12)
+    a, b = ALPHABET.index("A") + 1, ALPHABET.index("B") + 1
+    m[:3, a] = 1.0
+    m[3:, b] = 1.0
+    lp = np.log(m / m.sum(1, keepdims=True))
+    cands = beam_decode(lp, top_n=10, prune=1e-3)
+    assert cands[0].plate == "AB"
+    assert all(math.isfinite(c.logprob) and 0 < c.confidence <= 100 for c in cands)

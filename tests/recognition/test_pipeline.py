@@ -1,0 +1,61 @@
+import numpy as np
+
+from alpr_lib.recognition.detector import Proposal, merge_neighbours, order_quad
+from alpr_lib.recognition.pipeline import expand_quad
+
+
+def _iou(quad, other) -> float:
+    ax0, ay0 = quad.min(0)
+    ax1, ay1 = quad.max(0)
+    bx0, by0 = other.min(0)
+    bx1, by1 = other.max(0)
+    ix = max(0, min(ax1, bx1) - max(ax0, bx0))
+    iy = max(0, min(ay1, by1) - max(ay0, by0))
+    inter = ix * iy
+    return inter / ((ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter)
+
+
+def test_order_and_expand_quad():
+    q = order_quad(np.float32([[10, 20], [0, 0], [10, 0], [0, 20]]))
+    assert q.tolist() == [[0, 0], [10, 0], [10, 20], [0, 20]]
+    e = expand_quad(q, 2.0, 1.5)
+    assert np.allclose(e, [[-5, -5], [15, -5], [15, 25], [-5, 25]])
+
+
+def test_merge_neighbours_joins_groups_on_one_line():
+    a = Proposal(np.float32([[0, 0], [30, 0], [30, 20], [0, 20]]), 0.9)
+    b = Proposal(np.float32([[40, 1], [70, 1], [70, 21], [40, 21]]), 0.8)
+    far = Proposal(np.float32([[0, 100], [30, 100], [30, 110], [0, 110]]), 0.8)
+    merged = merge_neighbours([a, b, far])
+    assert len(merged) == 1 and merged[0].merged
+    assert merged[0].width > 65
+
+
+def test_detector_finds_the_plate_in_scenes(engine, scenes):
+    for s in scenes:
+        props = engine.detector(s.image)
+        assert max(_iou(p.quad, s.quad) for p in props) > 0.3
+
+
+def test_pipeline_reads_synthetic_scenes(engine, scenes):
+    hits = 0
+    for s in scenes:
+        image = s.image.copy()
+        rec = engine.recognize(image)
+        assert np.array_equal(image, s.image)  # not mutated
+        assert rec.img_width == 480 and rec.img_height == 360
+        assert rec.results, "a clean synthetic plate must be found"
+        best = rec.results[0]
+        assert _iou(best.quad, s.quad) > 0.3
+        assert best.candidates[0].plate == best.plate
+        assert all(0 < c.confidence <= 100 and np.isfinite(c.score) for c in best.candidates)
+        assert len(best.char_confidences) == len(best.plate_raw)
+        ranked = [p for p, _c, _q in rec.ranked(5)]
+        assert len(ranked) == len(set(ranked)) <= 5
+        hits += best.plate == s.text
+    assert hits >= 3, f"only {hits}/4 synthetic plates read exactly"
+
+
+def test_blank_image_has_no_plate(engine):
+    rec = engine.recognize(np.full((240, 320, 3), 128, np.uint8))
+    assert rec.results == ()
