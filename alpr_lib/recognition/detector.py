@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import RecognitionError
+from .onnx_session import open_session
 
 __all__ = ["Proposal", "TextLineDetector", "default_detector_model"]
 
@@ -91,19 +92,9 @@ class TextLineDetector:
     """PP-OCR DB text detector on onnxruntime, run at ``max_side`` pixels on the longer side."""
 
     def __init__(self, model_path: Path | None = None, max_side: int = 960, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.model_path = Path(model_path) if model_path else default_detector_model()
         self.max_side = int(max_side)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, int(threads))
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise RecognitionError(f"cannot load the text-detection model {self.model_path}: {exc}") from exc
-        self._input = self._session.get_inputs()[0].name
+        self._session, self._input = open_session(self.model_path, threads=threads, what="text-detection")
         self._lock = threading.Lock()
 
     def _prepare(self, image: np.ndarray, max_side: int) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import RecognitionError
 from .formats import ALPHABET
+from .onnx_session import open_session
 
 __all__ = [
     "INPUT_H",
@@ -180,19 +181,9 @@ class PlateOCR:
     """The plate recognizer. ``read(windows)`` -> one :class:`OcrReading` per 32x128 BGR window."""
 
     def __init__(self, model_path: Path | None = None, expected_sha256: str | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.sha256 = verify_model(self.model_path, expected_sha256)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, int(threads))
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise RecognitionError(f"cannot load the plate OCR model {self.model_path}: {exc}") from exc
-        self._input = self._session.get_inputs()[0].name
+        self._session, self._input = open_session(self.model_path, threads=threads, what="plate OCR")
         self._lock = threading.Lock()
 
     def log_probs(self, windows: list[np.ndarray]) -> np.ndarray:
