@@ -32,15 +32,19 @@ from alpr_lib.store import cameras as camera_registry
 from alpr_lib.store.compact import compact_days
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
 from alpr_lib.store.store import Store
-from alpr_lib.timeutil import TimeLike, iso, parse_instant, time_window, utc_now
+from alpr_lib.timeutil import (
+    TimeLike,
+    iso,
+    parse_instant,
+    requested_window,
+    resolved_window,
+    time_window,
+    utc_now,
+)
 
 __all__ = ["Session"]
 
 T = TypeVar("T")
-
-
-def _bound(moment: datetime | None) -> str | None:
-    return iso(moment) if moment is not None else None
 
 
 class Session(AnalysisMethods):
@@ -154,14 +158,13 @@ class Session(AnalysisMethods):
         A date or naive time is in the department's zone; an end date includes that whole day.
         """
         regions = [region] if isinstance(region, str) else (list(region) if region else None)
-        query: dict[str, Any] = {"plate_pattern": pattern, "exact": exact, "start": str(start) if start else None,
-                                 "end": str(end) if end else None, "region": regions,
-                                 "cameras": list(cameras) if cameras else None}
+        query: dict[str, Any] = {"plate_pattern": pattern, "exact": exact, **requested_window(start, end),
+                                 "region": regions, "cameras": list(cameras) if cameras else None}
 
         def run() -> tuple[pl.DataFrame, int]:
             parsed = parse_pattern(pattern)
             lo, hi = time_window(start, end, self.store.config.zone)
-            query.update(start_utc=_bound(lo), end_utc=_bound(hi))
+            query.update(resolved_window(lo, hi))
             matched = plate_search.match_plates(self.store, parsed, exact=exact, start=lo, end=hi)
             found = plate_search.reads_of_plates(self.store, matched, start=lo, end=hi, regions=regions,
                                                  cameras=cameras)
@@ -174,8 +177,7 @@ class Session(AnalysisMethods):
     def plate_history(self, plate: str, *, purpose: str | None = None, case_number: str | None = None,
                       start: TimeLike = None, end: TimeLike = None) -> pl.DataFrame:
         """Every read of one plate, newest first."""
-        query: dict[str, Any] = {"plate": plate, "start": str(start) if start else None,
-                                 "end": str(end) if end else None}
+        query: dict[str, Any] = {"plate": plate, **requested_window(start, end)}
 
         def run() -> tuple[pl.DataFrame, int]:
             normal = "".join(ch for ch in str(plate).upper() if ch.isalnum())
@@ -183,6 +185,7 @@ class Session(AnalysisMethods):
                 raise ValidationError(f"{plate!r} is not a plate; give the full plate, e.g. 7ABC123 "
                                       "(use search_plates for partial plates)")
             lo, hi = time_window(start, end, self.store.config.zone)
+            query.update(resolved_window(lo, hi))
             matched = plate_search.match_plates(self.store, PlatePattern.exact(normal), exact=True,
                                                 start=lo, end=hi)
             found = plate_search.reads_of_plates(self.store, matched, start=lo, end=hi)
@@ -363,7 +366,7 @@ class Session(AnalysisMethods):
                       action: str | None = None, outcome: str | None = None,
                       limit: int | None = None) -> pl.DataFrame:
         """Audit records as a DataFrame (auditors, administrators); reading the log is itself audited."""
-        query = {"start": str(start) if start else None, "end": str(end) if end else None,
+        query = {**requested_window(start, end),
                  "username": username, "action": action, "outcome": outcome}
 
         def run() -> tuple[pl.DataFrame, int]:

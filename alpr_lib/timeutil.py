@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from alpr_lib.errors import ValidationError
 
-__all__ = ["TimeLike", "iso", "parse_instant", "parse_iso", "time_window", "utc_now"]
+__all__ = ["TimeLike", "iso", "parse_instant", "parse_iso", "requested_window", "resolved_window", "time_window",
+           "utc_now"]
 
 TimeLike = str | date | datetime | None
 
@@ -71,3 +72,13 @@ def time_window(start: TimeLike, end: TimeLike, zone: ZoneInfo) -> tuple[datetim
     if lo is not None and hi is not None and hi <= lo:
         raise ValidationError(f"the end ({end}) is not after the start ({start})")
     return lo, hi
+
+
+def requested_window(start: TimeLike, end: TimeLike) -> dict[str, str | None]:
+    """The time bounds as the user typed them, for an audit record's queried elements."""
+    return {"start": str(start) if start else None, "end": str(end) if end else None}
+
+
+def resolved_window(lo: datetime | None, hi: datetime | None) -> dict[str, str | None]:
+    """The resolved UTC interval [lo, hi), for an audit record's queried elements."""
+    return {"start_utc": iso(lo) if lo else None, "end_utc": iso(hi) if hi else None}

@@ -26,7 +26,7 @@ from alpr_lib.analysis.multiscene import rank_vehicles
 from alpr_lib.analysis.scenes import Scene, check_extent, resolve_scenes
 from alpr_lib.errors import AccessDenied, AlprError, AuthError, ValidationError
 from alpr_lib.policy import check_case_number, check_permission, check_purpose, check_training
-from alpr_lib.timeutil import TimeLike, iso, time_window, utc_now
+from alpr_lib.timeutil import TimeLike, iso, requested_window, resolved_window, time_window, utc_now
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -319,8 +319,8 @@ class AnalysisMethods:
         by score (see :mod:`alpr_lib.analysis.convoy`), with the evidence (which reads, where) per vehicle.
         """
         query: dict[str, Any] = {"plate": plate, "offense_type": offense_type, "gap_s": gap_s,
-                                 "min_co_occurrences": min_co_occurrences, "start": str(start) if start else None,
-                                 "end": str(end) if end else None, "review": True}
+                                 "min_co_occurrences": min_co_occurrences, **requested_window(start, end),
+                                 "review": True}
 
         def guard() -> None:
             query["offense_type"] = require_serious(self.store.config, offense_type, "convoy analysis")
@@ -332,7 +332,7 @@ class AnalysisMethods:
         def run() -> tuple[pl.DataFrame, int]:
             target = _plate(plate)
             lo, hi = time_window(start, end, self.store.config.zone)
-            query.update(start_utc=iso(lo) if lo else None, end_utc=iso(hi) if hi else None)
+            query.update(resolved_window(lo, hi))
             reads = target_reads(self.store, target, lo, hi)
             found = convoy_candidates(self.store, reads, target, gap_s=float(gap_s),
                                       min_co_occurrences=int(min_co_occurrences))
@@ -351,8 +351,7 @@ class AnalysisMethods:
         Sensitive: needs a case number and a serious offense; the audit record is marked for review.
         """
         query: dict[str, Any] = {"plate": plate, "offense_type": offense_type, "cluster_radius_m": cluster_radius_m,
-                                 "min_reads": min_reads, "start": str(start) if start else None,
-                                 "end": str(end) if end else None, "review": True}
+                                 "min_reads": min_reads, **requested_window(start, end), "review": True}
 
         def guard() -> None:
             query["offense_type"] = require_serious(self.store.config, offense_type, "frequent-location analysis")
@@ -362,7 +361,7 @@ class AnalysisMethods:
         def run() -> tuple[pl.DataFrame, int]:
             target = _plate(plate)
             lo, hi = time_window(start, end, self.store.config.zone)
-            query.update(start_utc=iso(lo) if lo else None, end_utc=iso(hi) if hi else None)
+            query.update(resolved_window(lo, hi))
             reads = target_reads(self.store, target, lo, hi)
             found = frequent_locations_of(reads, cluster_radius_m=float(cluster_radius_m), min_reads=int(min_reads))
             query["clusters"] = [{"lat": r["lat"], "lon": r["lon"], "reads": r["reads"]}
