@@ -33,28 +33,31 @@ def _empty(zone: str) -> pl.DataFrame:
 def match_plates(store: Store, pattern: PlatePattern, *, exact: bool, start: datetime | None,
                  end: datetime | None) -> pl.DataFrame:
     """Distinct stored plates matching the pattern, with substitutions, first and last sighting."""
-    dictionary = plate_index.load_dictionary(store)
-    if dictionary is None:
+    levels = plate_index.load_dictionaries(store)
+    if not levels:
         return pl.DataFrame(schema={"plate": pl.String, "first_seen": pl.Datetime("us", "UTC"),
-                                    "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16,
-                                    "substitutions": pl.Int32})
+                                    "last_seen": pl.Datetime("us", "UTC"), "substitutions": pl.Int32})
     prefixes = pattern.prefixes(confusions=not exact)
     suffixes = pattern.suffixes(confusions=not exact) if prefixes is None else None
-    if prefixes is not None:
-        candidates = plate_index.plates_with_prefixes(dictionary, prefixes)
-    elif suffixes is not None:
-        candidates = plate_index.plates_with_suffixes(dictionary, suffixes)
-    else:
-        candidates = dictionary
-    if pattern.has_wildcards or not exact:
-        candidates = candidates.filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
-    else:
-        candidates = candidates.filter(pl.col("plate") == pattern.text)
+    matched = []
+    for dictionary in levels:  # the main level and the recent per-batch deltas, each sorted by plate
+        if prefixes is not None:
+            candidates = plate_index.plates_with_prefixes(dictionary, prefixes)
+        elif suffixes is not None:
+            candidates = plate_index.plates_with_suffixes(dictionary, suffixes)
+        else:
+            candidates = dictionary
+        if pattern.has_wildcards or not exact:
+            candidates = candidates.filter(pl.col("plate").str.contains(pattern.regex(confusions=not exact)))
+        else:
+            candidates = candidates.filter(pl.col("plate") == pattern.text)
+        matched.append(candidates)
+    candidates = plate_index.combine_levels(matched)
     if start is not None:
         candidates = candidates.filter(pl.col("last_seen") >= start)
     if end is not None:
         candidates = candidates.filter(pl.col("first_seen") < end)
-    found = candidates.select("plate", "first_seen", "last_seen", "bucket")
+    found = candidates.select("plate", "first_seen", "last_seen")
     if exact:
         subs = [0] * found.height
     else:

@@ -1,4 +1,5 @@
-"""Compaction: merge the small per-batch files of each day (and of each plate bucket) into one file.
+"""Compaction: merge the small per-batch files of each day (and of each plate bucket) into one file, and
+the plate dictionary's levels into one.
 
 Frequent small ingests leave many files per day and per bucket; searches then open many footers. Compaction
 rewrites each partition with more than one live file into a single sorted file, swapping old for new in one
@@ -14,9 +15,9 @@ from collections import defaultdict
 import polars as pl
 from tqdm.auto import tqdm
 
+from alpr_lib.store import plate_index
 from alpr_lib.store.files import write_parquet_atomic
-from alpr_lib.store.ingest import writer_lock
-from alpr_lib.store.plate_index import BY_PLATE_ROW_GROUP
+from alpr_lib.store.ingest import DAY_ROW_GROUP, writer_lock
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
@@ -24,9 +25,9 @@ __all__ = ["compact_days"]
 
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range)
-    "reads": ("reads/day={part}/part-{tag}.parquet", ("plate", "captured_at"), 16_384, "read_id"),
-    "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"), BY_PLATE_ROW_GROUP,
-                 "plate"),
+    "reads": ("reads/day={part}/part-{tag}.parquet", ("captured_at", "read_id"), DAY_ROW_GROUP, "read_id"),
+    "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"),
+                 plate_index.BY_PLATE_ROW_GROUP, "plate"),
 }
 
 
@@ -62,4 +63,14 @@ def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
                     (store.path / p).unlink(missing_ok=True)
                 merged_files += len(paths)
                 partitions += 1
+        if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:
+            rel, replaced = plate_index.merge_levels(store, tag)
+            with store.db.transaction() as tx:
+                tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
+                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
+                           "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (rel, tag, iso(utc_now())))
+            for p in replaced:
+                (store.path / p).unlink(missing_ok=True)
+            merged_files += len(replaced)
+            partitions += 1
         return {"partitions": partitions, "files_merged": merged_files}

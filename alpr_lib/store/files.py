@@ -41,16 +41,19 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int
     fsync_dir(path.parent)
 
 
-def write_parquet_many(jobs: list[tuple[pl.DataFrame, Path]], *, row_group_size: int = 16_384,
-                       metadata: dict[str, str] | None = None, progress: str | None = None) -> None:
-    """Write several files atomically, side by side (Parquet encoding and fsync release the GIL);
-    ``progress`` names a tqdm bar over the files."""
-    def write(job: tuple[pl.DataFrame, Path]) -> None:
-        write_parquet_atomic(job[0], job[1], row_group_size=row_group_size, metadata=metadata)
+def write_parquet_many(jobs: list[tuple[pl.DataFrame, Path, int]], *, metadata: dict[str, str] | None = None,
+                       progress: str | None = None) -> None:
+    """Write several files atomically, side by side; each job is (frame, path, row-group size).
 
+    Parquet encoding and fsync release the GIL, so threads keep both cores busy. Largest first, so that
+    a big file does not start last and run alone; ``progress`` names a tqdm bar over the files."""
+    def write(job: tuple[pl.DataFrame, Path, int]) -> None:
+        write_parquet_atomic(job[0], job[1], row_group_size=job[2], metadata=metadata)
+
+    ordered = sorted(jobs, key=lambda job: -job[0].height)
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(jobs)))) as pool, \
             tqdm(total=len(jobs), desc=progress, unit="file", disable=progress is None) as bar:
-        for _ in pool.map(write, jobs):
+        for _ in pool.map(write, ordered):
             bar.update()
 
 

@@ -2,14 +2,18 @@
 
 Searches by plate would otherwise scan every day of reads. Instead:
 
-* ``index/plates-<batch>.parquet`` — one row per distinct plate: reads, first and last sighting, and the
-  *bucket* holding its reads. A pattern is matched against this dictionary (a few million rows at most).
+* the *dictionary*, one row per distinct plate: reads, first and last sighting. A pattern is matched against
+  it (a few million rows at most). It has two levels, like a log-structured merge tree, so that an ingest
+  never rewrites it whole: ``index/plates-<batch>.parquet`` (the main level, kind ``plates``) and one small
+  ``index/plates-delta-<batch>.parquet`` per recent batch (kind ``plates_delta``). When
+  :data:`DELTA_LIMIT` deltas have piled up, the next ingest folds them into a new main level (one
+  sorted merge). Readers combine the levels (:func:`load_dictionaries`, :func:`combine_levels`).
 * ``index/by_plate/b=NN/part-<batch>.parquet`` — every read again, split into :data:`N_BUCKETS` buckets and
   sorted by plate inside each file, so one plate's reads are a few adjacent row groups of one bucket.
 
-A plate's bucket is chosen once, when the plate is first seen, and kept in the dictionary, so lookups never
-depend on a hash function staying the same across library versions. Both kinds of file are made live by the
-same records transaction as the day files (see :mod:`alpr_lib.store.ingest`).
+A plate's bucket is a fixed arithmetic function of its text (:func:`bucket_expr`), the same in every
+version of this library and of Polars, so neither ingest nor search needs a lookup to find it. All these
+files are made live by the same records transaction as the day files (see :mod:`alpr_lib.store.ingest`).
 """
 
 from __future__ import annotations
@@ -23,36 +27,118 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from alpr_lib.store.files import live_files, write_parquet_atomic, write_parquet_many
+from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["BY_PLATE_ROW_GROUP", "DICT_SCHEMA", "N_BUCKETS", "dictionary_path", "load_dictionary",
-           "plate_reads", "plates_with_prefixes", "plates_with_suffixes", "write_index"]
+__all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "N_BUCKETS", "batch_dictionary",
+           "bucket_expr", "bucket_plate_key_expr", "combine_levels", "dictionary_levels", "load_dictionaries",
+           "merge_levels", "plate_key_expr", "plate_reads", "plates_with_prefixes", "plates_with_suffixes"]
 
 N_BUCKETS = 64
 #: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
 #: reads: 1,024 rows per group reads ~4x less than 4,096 for a leading-wildcard search).
 BY_PLATE_ROW_GROUP = 1_024
-_HASH_SEED = 462
+#: Dictionary deltas kept before an ingest folds them into the main level: more makes ingest cheaper
+#: (the main level is rewritten once per this many batches) and searches slightly dearer (each level is
+#: matched; a delta holds one batch's plates).
+DELTA_LIMIT = 8
+_BUCKET_PRIME = 65_521  # largest prime below 2**16: every character moves the remainder
 DICT_SCHEMA = {"plate": pl.String, "n_reads": pl.Int64, "first_seen": pl.Datetime("us", "UTC"),
-               "last_seen": pl.Datetime("us", "UTC"), "bucket": pl.Int16}
+               "last_seen": pl.Datetime("us", "UTC")}
 
 
-def dictionary_path(store: Store) -> Path | None:
-    files = live_files(store.db, store.path, "plates")
-    return files[0] if files else None
+def plate_key_expr(column: str = "plate") -> pl.Expr:
+    """A plate's text as a big-endian unsigned 64-bit number (NUL-padded to 8 characters).
+
+    Stored plates are 2-8 characters of A-Z/0-9, so the numbers sort exactly as the texts do; sorting
+    numbers is ~4x faster than sorting strings, which is why ingest sorts by this key."""
+    return (pl.col(column).str.pad_end(8, "\x00").cast(pl.Binary)
+            .bin.reinterpret(dtype=pl.UInt64, endianness="big"))
 
 
-@lru_cache(maxsize=2)
+def bucket_expr(column: str = "plate") -> pl.Expr:
+    """The bucket of each plate: its 64-bit key modulo a prime, modulo :data:`N_BUCKETS`.
+
+    Plain integer arithmetic, so it never changes with a library version (unlike a hash function)."""
+    return ((plate_key_expr(column) % _BUCKET_PRIME) % N_BUCKETS).cast(pl.Int16)
+
+
+#: ``bucket_plate_key_expr() // BUCKET_STRIDE`` is the bucket.
+BUCKET_STRIDE = 128**8
+
+
+def bucket_plate_key_expr(column: str = "plate") -> pl.Expr:
+    """One number that sorts like (bucket, plate): the bucket times :data:`BUCKET_STRIDE` plus the plate's
+    eight characters at 7 bits each (every stored character is below 128, so the order is kept).
+
+    Ingest sorts a batch by it once and cuts the bucket files as contiguous slices."""
+    key = plate_key_expr(column)
+    packed = sum(((key // 256**(7 - i)) % 256) * 128**(7 - i) for i in range(8))
+    return bucket_expr(column).cast(pl.UInt64) * BUCKET_STRIDE + packed
+
+
+def dictionary_levels(store: Store) -> list[tuple[str, Path]]:
+    """The live dictionary files as (kind, path): the main level first, then the deltas oldest first."""
+    rows = store.db.query("SELECT path, kind FROM store_files WHERE kind IN ('plates', 'plates_delta') AND live=1 "
+                          "ORDER BY kind = 'plates_delta', created_at, path")
+    return [(row["kind"], store.path / row["path"]) for row in rows]
+
+
+@lru_cache(maxsize=2 * DELTA_LIMIT + 4)
 def _read_dictionary(path: str) -> pl.DataFrame:
-    return pl.read_parquet(path)
+    return pl.read_parquet(path).select(list(DICT_SCHEMA)).cast(DICT_SCHEMA)
 
 
-def load_dictionary(store: Store) -> pl.DataFrame | None:
-    """The plate dictionary, sorted by plate. Cached in memory: each dictionary file is written once and
-    replaced (under a new name) by the next ingest, so a cached copy is never stale."""
-    path = dictionary_path(store)
-    return None if path is None else _read_dictionary(str(path))
+def load_dictionaries(store: Store) -> list[pl.DataFrame]:
+    """Every dictionary level, each sorted by plate. Cached in memory: a dictionary file is written once
+    and never changed (a merge writes a new one under a new name), so a cached copy is never stale."""
+    return [_read_dictionary(str(path)) for _, path in dictionary_levels(store)]
+
+
+def combine_levels(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Rows of several levels merged into one row per plate (sorted): counts add up, first and last
+    sightings widen. One sorted merge and a sorted group-by: ~0.35 s for 5.4M + 0.3M plates."""
+    frames = [f if f.get_column("plate").is_sorted() else f.sort("plate") for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame(schema=DICT_SCHEMA)
+    if len(frames) == 1:
+        return frames[0]
+    merged = frames[0]
+    for other in frames[1:]:
+        merged = merged.merge_sorted(other, key="plate")
+    return (merged.lazy().with_columns(pl.col("plate").set_sorted())
+            .group_by("plate", maintain_order=True)
+            .agg(pl.col("n_reads").sum(), pl.col("first_seen").min(), pl.col("last_seen").max())
+            .collect())
+
+
+def batch_dictionary(batch: pl.DataFrame) -> pl.DataFrame:
+    """The dictionary rows of one batch, sorted by plate.
+
+    ``batch`` must hold each plate's reads together and in time order (ingest's (bucket, plate) sort
+    leaves it so): then a plate's rows are one run, and its count, first and last sighting are read off the
+    run's ends instead of grouping by hash (~0.05 s rather than ~0.2 s for 2M reads)."""
+    plates = batch.get_column("plate")
+    starts = (plates != plates.shift()).fill_null(True).arg_true()
+    ends = pl.concat([starts.slice(1), pl.Series([batch.height], dtype=starts.dtype)])
+    times = batch.get_column("captured_at")
+    stats = pl.DataFrame({"plate": plates.gather(starts), "n_reads": (ends - starts).cast(pl.Int64),
+                          "first_seen": times.gather(starts), "last_seen": times.gather(ends - 1)})
+    return stats.sort(plate_key_expr()).cast(DICT_SCHEMA)
+
+
+def merge_levels(store: Store, tag: str, pending: pl.DataFrame | None = None) -> tuple[str, list[str]]:
+    """Write every live level (plus ``pending``, not yet live) as one new main dictionary.
+
+    Returns the new file (relative to the store) and the files it replaces; the caller swaps them in
+    its records transaction."""
+    levels = dictionary_levels(store)
+    frames = [_read_dictionary(str(path)) for _, path in levels]
+    if pending is not None:
+        frames.append(pending)
+    rel = f"index/plates-{tag}.parquet"
+    write_parquet_atomic(combine_levels(frames), store.path / rel, row_group_size=65_536)
+    return rel, [path.relative_to(store.path).as_posix() for _, path in levels]
 
 
 def _ranges(sorted_keys: pl.Series, prefixes: list[str]) -> list[tuple[int, int]]:
@@ -72,55 +158,6 @@ def plates_with_suffixes(dictionary: pl.DataFrame, suffixes: list[str]) -> pl.Da
     """The dictionary rows whose plate ends with one of ``suffixes`` (a vectorised pre-filter)."""
     plate = pl.col("plate")
     return dictionary.filter(pl.any_horizontal([plate.str.ends_with(s) for s in suffixes]))
-
-
-def _batch_entries(batch: pl.DataFrame, old: pl.DataFrame | None) -> pl.DataFrame:
-    """Dictionary rows for the batch's plates, merged with what the dictionary knew (sorted by plate).
-
-    A plate keeps the bucket it got when first seen; a new plate gets one from a hash of its text."""
-    stats = batch.group_by("plate").agg(
-        pl.len().cast(pl.Int64).alias("n_reads"), pl.col("captured_at").min().alias("first_seen"),
-        pl.col("captured_at").max().alias("last_seen")).sort("plate")
-    fresh = (pl.col("plate").hash(_HASH_SEED) % N_BUCKETS).cast(pl.Int16)
-    if old is None:
-        return stats.with_columns(fresh.alias("bucket"))
-    joined = stats.join(old, on="plate", how="left", suffix="_old", maintain_order="left")
-    return joined.select(
-        "plate",
-        (pl.col("n_reads") + pl.col("n_reads_old").fill_null(0)).alias("n_reads"),
-        pl.min_horizontal("first_seen", "first_seen_old").alias("first_seen"),
-        pl.max_horizontal("last_seen", "last_seen_old").alias("last_seen"),
-        pl.coalesce(pl.col("bucket"), fresh).alias("bucket"),
-    )
-
-
-def write_index(store: Store, batch: pl.DataFrame, batch_id: str,
-                metadata: dict[str, str]) -> tuple[list[tuple[str, str, int, str, str]], str]:
-    """Write the batch's by-plate bucket files and the merged dictionary; return them for the manifest.
-
-    ``batch`` must be sorted by plate (and capture time), as ingest leaves it: the bucket files inherit that
-    order, which :func:`plate_reads` relies on to pick row groups. The dictionary is merged
-    without re-sorting it: untouched plates and the batch's plates are two sorted runs, merged in one pass."""
-    old_dict = dictionary_path(store)
-    old = _read_dictionary(str(old_dict)) if old_dict is not None else None
-    entries = _batch_entries(batch, old).cast(DICT_SCHEMA)
-    bucket_of = pl.col("plate").replace_strict(entries.get_column("plate"), entries.get_column("bucket"))
-    if not batch.get_column("plate").is_sorted():
-        raise ValueError("write_index needs the batch sorted by plate")  # a programming error, not user input
-    rows = batch.with_columns(bucket_of.alias("_bucket"))
-    parts = sorted(rows.partition_by("_bucket", maintain_order=True, include_key=False, as_dict=True).items())
-    written = [(f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet", f"{bucket:02d}", part.height,
-                part.get_column("plate").min(), part.get_column("plate").max()) for (bucket,), part in parts]
-    write_parquet_many([(part, store.path / rel) for (_, part), (rel, *_) in zip(parts, written, strict=True)],
-                       row_group_size=BY_PLATE_ROW_GROUP, metadata=metadata)
-    if old is None:
-        merged = entries
-    else:
-        untouched = old.join(entries.select("plate"), on="plate", how="anti", maintain_order="left")
-        merged = untouched.cast(DICT_SCHEMA).merge_sorted(entries, key="plate")
-    dict_rel = f"index/plates-{batch_id}.parquet"
-    write_parquet_atomic(merged, store.path / dict_rel, row_group_size=65_536)
-    return written, dict_rel
 
 
 @lru_cache(maxsize=4096)
@@ -156,9 +193,10 @@ def _read_plates(path: str, wanted: list[str]) -> pl.DataFrame | None:
 
 
 def plate_reads(store: Store, plates: pl.DataFrame) -> list[pl.DataFrame]:
-    """The reads of ``plates`` (a frame with plate and bucket columns), one frame per bucket file read."""
+    """The reads of ``plates`` (a frame with a plate column), one frame per bucket file read."""
     jobs = []
-    for bucket, wanted in plates.group_by("bucket").agg(pl.col("plate").sort()).iter_rows():
+    by_bucket = plates.select("plate").unique().with_columns(bucket_expr().alias("bucket"))
+    for bucket, wanted in by_bucket.group_by("bucket").agg(pl.col("plate").sort()).iter_rows():
         for row in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1 AND partition=?",
                                   (f"{bucket:02d}",)):
             jobs.append((str(store.path / row["path"]), wanted))
