@@ -49,6 +49,7 @@ def build(store_dir: Path, n_reads: int, seed: int) -> dict:
     svc = alpr.login("svc", PW["svc"], store_dir)
     gen_s = ingest_s = 0.0
     rows = 0
+    per_batch: list[float] = []
     chunks = samples.iter_reads(seed=seed, n_reads=n_reads, n_cameras=400, chunk_rows=2_000_000)
     while True:
         t0 = time.perf_counter()
@@ -57,14 +58,26 @@ def build(store_dir: Path, n_reads: int, seed: int) -> dict:
         if chunk is None:
             break
         t0 = time.perf_counter()
-        rows += svc.ingest_reads(chunk, progress=False).ingested
-        ingest_s += time.perf_counter() - t0
-        print(f"  ingested {rows:,} reads ({rows / ingest_s:,.0f} reads/s ingest)", flush=True)
+        batch = svc.ingest_reads(chunk, progress=False).ingested
+        per_batch.append(time.perf_counter() - t0)
+        rows += batch
+        ingest_s += per_batch[-1]
+        print(f"  ingested {rows:,} reads; this batch {batch / per_batch[-1]:,.0f} reads/s, "
+              f"overall {rows / ingest_s:,.0f} reads/s", flush=True)
+    before = {}  # searches straight after the bulk load: many small files, dictionary deltas not yet folded
+    analyst = alpr.login("analyst", PW["analyst"], store_dir)
+    purpose = {"purpose": "criminal investigation", "case_number": "26-005120"}
+    for name, pattern in (("leading wildcard *K123", "*K123"), ("partial 7AB?12*", "7AB?12*")):
+        analyst.search_plates(pattern, **purpose)
+        before[name] = round(timed(lambda p=pattern: analyst.search_plates(p, **purpose))[0], 4)
+    print(f"  before compaction: {before}", flush=True)
     t0 = time.perf_counter()
     admin.compact_store(progress=False)
     compact_s = time.perf_counter() - t0
+    last = sorted(per_batch[-10:])
     return {"reads": rows, "generate_s": round(gen_s, 1), "ingest_s": round(ingest_s, 1),
-            "ingest_reads_per_s": round(rows / ingest_s), "compact_s": round(compact_s, 1)}
+            "ingest_reads_per_s": round(rows / ingest_s), "batch_s_median_last_10": round(last[len(last) // 2], 2),
+            "searches_before_compaction_s": before, "compact_s": round(compact_s, 1)}
 
 
 def queries(store_dir: Path) -> dict:

@@ -33,3 +33,14 @@ def ingest(store: str, username: str, files: tuple[str, ...], rejects: str | Non
                 click.echo(f"rejected rows written to {rejects}", err=True)
     if any_rejected:
         sys.exit(3)
+
+
+@click.command()
+@store_option
+@user_option
+def compact(store: str, username: str) -> None:
+    """Merge the small per-batch files of each day and plate bucket into one, and the plate dictionary's
+    levels into one. Searches slow down as batches pile up; run this nightly (e.g. from cron) after ingest."""
+    session = session_from(store, username)
+    result = session.compact_store(progress=sys.stderr.isatty())
+    click.echo(f"compacted {result['partitions']} partition(s), merging {result['files_merged']} file(s)")

@@ -8,7 +8,7 @@ from alpr_lib import __version__
 from alpr_lib.cli._common import AlprGroup
 from alpr_lib.cli.audit import audit
 from alpr_lib.cli.demo import demo
-from alpr_lib.cli.ingest import ingest
+from alpr_lib.cli.ingest import compact, ingest
 from alpr_lib.cli.init import init
 from alpr_lib.cli.lab import lab
 from alpr_lib.cli.search import history, search
@@ -21,7 +21,7 @@ def cli() -> None:
     """ALPR Workbench: audited access to license plate reader data under policy 462."""
 
 
-for command in (init, demo, users, ingest, search, history, audit, lab):
+for command in (init, demo, users, ingest, compact, search, history, audit, lab):
     cli.add_command(command)
 
 try:  # the recognition engine adds its commands when its package is present

@@ -5,8 +5,9 @@ Layout::
     STORE/store.toml            identity: store_id, kind (operational | training), created_at
     STORE/department.toml       department configuration (optional; see alpr_lib.config)
     STORE/records.db            system of record (SQLite, WAL)
-    STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, sorted by plate
-    STORE/index/plates-<batch>.parquet                 plate dictionary (distinct plates, counts, first/last)
+    STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, in time order
+    STORE/index/by_plate/b=NN/part-<batch>.parquet     the same reads in 64 plate buckets, sorted by plate
+    STORE/index/plates-[delta-]<batch>.parquet         plate dictionary levels (distinct plates, counts, first/last)
 
 Only :class:`alpr_lib.session.Session` hands data to users; this class is the plumbing under it.
 """

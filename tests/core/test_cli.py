@@ -94,6 +94,22 @@ def test_ingest_reports_rejected_rows_with_exit_status_3(run, kit, tmp_path):
     assert "characters other than" in rejects.read_text()
 
 
+def test_compact_merges_batches_and_keeps_every_read(run, kit, tmp_path):
+    for seed in range(3):
+        csv = tmp_path / f"reads{seed}.csv"
+        random_reads(200, seed=seed, prefix=f"K{seed}-").write_csv(csv)
+        assert run("ingest", "--store", str(kit.path), "--user", "ingest", str(csv),
+                   password=kit.passwords["ingest"]).exit_code == 0
+    result = run("compact", "--store", str(kit.path), "--user", "ingest", password=kit.passwords["ingest"])
+    assert result.exit_code == 0, result.output
+    assert "compacted" in result.output and "merging 0 file" not in result.output
+    refused = run("compact", "--store", str(kit.path), "--user", "analyst", password=kit.passwords["analyst"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    summary = run("search", "--store", str(kit.path), "--user", "analyst", "7ABK123", "--purpose",
+                  "stolen plates", password=kit.passwords["analyst"])
+    assert summary.exit_code == 0, summary.output
+
+
 def test_wrong_store_and_wrong_password_are_one_line_errors(run, kit, tmp_path):
     missing = run("search", "--store", str(tmp_path / "nope"), "--user", "analyst", "7ABK123", "--purpose", "x",
                   password="whatever-123")
