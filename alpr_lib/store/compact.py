@@ -1,10 +1,15 @@
 """Compaction: merge the small per-batch files of each day (and of each plate bucket) into one file, and
 the plate dictionary's levels into one.
 
-Frequent small ingests leave many files per day and per bucket; searches then open many footers. Compaction
-rewrites each partition with more than one live file into a single sorted file, swapping old for new in one
-records transaction (the same manifest mechanism as ingest, so a crash leaves either the old files or the new
-one live, never both).
+Every ingest adds a file to each day it touches and to each plate bucket, and searches open every live file
+of a bucket, so search time grows with the number of batches. Two remedies, both swapping old files for new
+in one records transaction (the manifest mechanism of ingest: a crash leaves either the old files or the
+new one live, never both):
+
+* :func:`merge_small_files`, run by every ingest: once a partition holds :data:`SMALL_FILES_MERGE_AT` small
+  files, they become one. A steady feed of small batches then keeps a handful of files per partition, at a
+  cost proportional to the small files only; the large files of bulk loads are left alone.
+* :func:`compact_days` (``alpr compact``, nightly): every multi-file partition becomes one file.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from alpr_lib.store import plate_index
-from alpr_lib.store.files import write_parquet_atomic
-from alpr_lib.store.ingest import DAY_ROW_GROUP, writer_lock
+from alpr_lib.store.files import write_parquet_atomic, writer_lock
+from alpr_lib.store.schema import DAY_ROW_GROUP
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["compact_days"]
+__all__ = ["SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files"]
 
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range)
@@ -29,6 +34,57 @@ _KINDS = {  # kind -> (path template, sort keys, row group size, key column for 
     "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"),
                  plate_index.BY_PLATE_ROW_GROUP, "plate"),
 }
+#: A file with fewer rows than this counts as small (a 2M-read bulk batch writes ~31k rows per bucket and
+#: ~270k per day: never small; a 5-minute feed batch writes a few hundred: small).
+SMALL_FILE_ROWS = {"reads": 65_536, "by_plate": 16_384}
+#: Small files a partition may hold before ingest merges them.
+SMALL_FILES_MERGE_AT = 8
+
+
+def _new_tag() -> str:
+    return f"c{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def _rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str) -> None:
+    """Replace ``paths`` (live files of one partition) by one sorted file, atomically."""
+    template, keys, row_group, key_column = _KINDS[kind]
+    metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
+    frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
+    rel = template.format(part=part, tag=tag)
+    write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata)
+    key = frame.get_column(key_column)
+    with store.db.transaction() as tx:
+        tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in paths])
+        tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
+                   "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                   (rel, tag, kind, part, frame.height, key.min(), key.max(), iso(utc_now())))
+    for p in paths:
+        (store.path / p).unlink(missing_ok=True)
+
+
+def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None) -> dict[str, list[str]]:
+    sql = "SELECT path, partition FROM store_files WHERE kind=? AND live=1"
+    params: tuple[object, ...] = (kind,)
+    if max_rows is not None:
+        sql += " AND rows < ?"
+        params = (kind, max_rows)
+    by_part: dict[str, list[str]] = defaultdict(list)
+    for row in store.db.query(sql + " ORDER BY path", params):
+        by_part[row["partition"]].append(row["path"])
+    return by_part
+
+
+def merge_small_files(store: Store) -> int:
+    """Merge the small files of every partition holding at least :data:`SMALL_FILES_MERGE_AT` of them;
+    returns the number of files merged. The caller holds the writer lock (ingest does)."""
+    merged = 0
+    tag = _new_tag()
+    for kind in _KINDS:
+        for part, paths in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
+            if len(paths) >= SMALL_FILES_MERGE_AT:
+                _rewrite_partition(store, kind, part, paths, tag)
+                merged += len(paths)
+    return merged
 
 
 def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
@@ -36,31 +92,17 @@ def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
     """Rewrite every multi-file partition as one file; returns counts of partitions and files merged.
 
     ``rewrite=True`` rewrites single-file partitions too (after a change of layout, e.g. row-group size)."""
-    with writer_lock(store):
-        tag = f"c{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
+    with writer_lock(store.path):
+        tag = _new_tag()
         merged_files = partitions = 0
-        for kind, (template, keys, row_group, key_column) in _KINDS.items():
+        for kind in _KINDS:
             if kind not in kinds:
                 continue
-            rows = store.db.query("SELECT path, partition FROM store_files WHERE kind=? AND live=1", (kind,))
-            by_part: dict[str, list[str]] = defaultdict(list)
-            for row in rows:
-                by_part[row["partition"]].append(row["path"])
-            todo = {part: paths for part, paths in by_part.items() if len(paths) > 1 or rewrite}
+            todo = {part: paths for part, paths in _live_by_partition(store, kind).items()
+                    if len(paths) > 1 or rewrite}
             for part, paths in tqdm(sorted(todo.items()), desc=f"compact {kind}", unit="partition",
                                     disable=not progress):
-                frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
-                rel = template.format(part=part, tag=tag)
-                write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata)
-                key = frame.get_column(key_column)
-                with store.db.transaction() as tx:
-                    tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in paths])
-                    tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
-                               "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                               (rel, tag, kind, part, frame.height, key.min(), key.max(), iso(utc_now())))
-                for p in paths:
-                    (store.path / p).unlink(missing_ok=True)
+                _rewrite_partition(store, kind, part, paths, tag)
                 merged_files += len(paths)
                 partitions += 1
         if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:

@@ -7,8 +7,11 @@ nobody reads and the next ingest removes: no half-written partition, no committe
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +20,20 @@ from tqdm.auto import tqdm
 
 from alpr_lib.store.records import RecordsDB
 
-__all__ = ["fsync_dir", "live_files", "remove_orphans", "write_parquet_atomic", "write_parquet_many"]
+__all__ = ["fsync_dir", "live_files", "remove_orphans", "write_parquet_atomic", "write_parquet_many", "writer_lock"]
+
+
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """Serialise the writers of one store (ingest, compaction); readers never wait for it.
+
+    An ``flock`` on ``STORE/.ingest.lock``: released by the kernel if the process dies."""
+    with open(root / ".ingest.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def fsync_dir(directory: Path) -> None:

@@ -9,12 +9,11 @@ are skipped). Writers are serialised by a lock file; readers are never blocked.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,16 +22,14 @@ import polars as pl
 
 from alpr_lib.errors import IngestError
 from alpr_lib.store import plate_index
-from alpr_lib.store.files import remove_orphans, write_parquet_atomic, write_parquet_many
-from alpr_lib.store.schema import READ_SCHEMA, STORE_COLUMNS
+from alpr_lib.store.compact import merge_small_files
+from alpr_lib.store.files import remove_orphans, write_parquet_atomic, write_parquet_many, writer_lock
+from alpr_lib.store.schema import DAY_ROW_GROUP, READ_SCHEMA, STORE_COLUMNS
 from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["DAY_ROW_GROUP", "IngestReport", "ingest_frame", "load_batch", "writer_lock"]
-
-#: Rows per row group in day files (sorted by capture time, so a time window reads few groups).
-DAY_ROW_GROUP = 16_384
+__all__ = ["IngestReport", "ingest_frame", "load_batch", "writer_lock"]
 
 
 
@@ -109,16 +106,6 @@ def _frame_digest(frame: pl.DataFrame) -> str:
         for seed in (462, 1_462):  # two independent 64-bit hashes per row
             digest.update(frame.hash_rows(seed=seed).to_numpy().tobytes())
     return digest.hexdigest()
-
-
-@contextmanager
-def writer_lock(store: Store) -> Iterator[None]:
-    with open(store.path / ".ingest.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fault(point: str) -> None:
@@ -225,7 +212,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
     ``images`` maps read ids to image bytes or files (e.g. plate crops from recognition); the store keeps a
     copy of each kept read's image and sets its ``image_ref`` to it.
     """
-    with writer_lock(store):
+    with writer_lock(store.path):
         remove_orphans(store.db, store.path)
         seen = store.db.query("SELECT batch_id FROM ingest_batches WHERE content_sha256 = ?", (content_sha256,))
         if seen:
@@ -296,6 +283,11 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         if dictionary is not None:
             for path in dictionary[2]:
                 (store.path / path).unlink(missing_ok=True)
+        try:  # after the commit: the batch is safe whatever happens here
+            merge_small_files(store)
+        except (OSError, pl.exceptions.PolarsError) as exc:  # e.g. a full disk; left for the next ingest
+            warnings.warn(f"batch {batch_id} is stored, but merging small files failed ({exc}); "
+                          "the next ingest or `alpr compact` retries", stacklevel=2)
         return IngestReport(source_name, frame.height, kept, duplicates, checked.rejected, batch_id, False,
                             checked.ignored_columns)
 

@@ -26,6 +26,9 @@ READ_SCHEMA: dict[str, pl.DataType] = {
     "image_ref": pl.String(),  # reference to the source image or crop (nullable)
 }
 
+#: Rows per row group in day files (in capture-time order, so a time window decodes few groups).
+DAY_ROW_GROUP = 16_384
+
 #: Columns the caller must supply; the rest may be null or are filled at ingest.
 READ_REQUIRED: tuple[str, ...] = (
     "plate",

@@ -98,3 +98,36 @@ def test_a_frame_changed_in_one_value_is_a_new_batch(kit):
                                  .otherwise(pl.col("read_id")).alias("read_id"))
     report = svc.ingest_reads(changed, progress=False)
     assert not report.already_ingested and report.ingested == 1 and report.duplicates == 49
+
+
+def test_a_steady_feed_of_small_batches_keeps_few_files_per_partition(kit):
+    """Each small ingest adds a file per day and per bucket; ingest merges a partition's small files once
+    there are SMALL_FILES_MERGE_AT of them, so searches never open hundreds of files between compactions."""
+    from alpr_lib.store.compact import SMALL_FILES_MERGE_AT
+
+    svc = kit.login("ingest")
+    analyst = kit.login("analyst")
+    store = Store.open(kit.path)
+    plates = ["7ABK123", "7ABK12B", "8XYZ123", "5SAM001", "7A8K123"]
+    batches = []
+    for i in range(2 * SMALL_FILES_MERGE_AT + 3):
+        batch = random_reads(40, seed=300 + i, plates=plates, days=1, prefix=f"F{i}-",
+                             start=datetime(2026, 5, 1, tzinfo=UTC))
+        svc.ingest_reads(batch, progress=False)
+        batches.append(batch)
+        counts = store.db.query("SELECT kind, partition, count(*) AS n FROM store_files WHERE live=1 AND "
+                                "kind IN ('reads', 'by_plate') GROUP BY kind, partition")
+        assert max(row["n"] for row in counts) < SMALL_FILES_MERGE_AT, i
+        got = analyst.search_plates("7ABK12*", purpose="stolen plates", exact=True)
+        expected = pl.concat(batches).filter(pl.col("plate").str.starts_with("7ABK12"))
+        assert sorted(got["read_id"]) == sorted(expected["read_id"]), i
+    merged_files = {p.name for p in (kit.path / "reads").rglob("part-c*.parquet")}
+    assert merged_files, "no merge happened"
+    for row in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1"):
+        assert pl.read_parquet(kit.path / row["path"])["plate"].is_sorted(), row["path"]
+    for row in store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1"):
+        assert pl.read_parquet(kit.path / row["path"])["captured_at"].is_sorted(), row["path"]
+    assert kit.login("admin").store_summary()["reads"] == 40 * len(batches)
+    on_disk = {p.relative_to(kit.path).as_posix() for p in (kit.path / "index" / "by_plate").rglob("*.parquet")}
+    live = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1")}
+    assert on_disk == live
