@@ -38,7 +38,7 @@ _KINDS = {  # kind -> (path template, sort keys, row group size, key column for 
 #: ~270k per day: never small; a 5-minute feed batch writes a few hundred: small).
 SMALL_FILE_ROWS = {"reads": 65_536, "by_plate": 16_384}
 #: Small files a partition may hold before ingest merges them.
-SMALL_FILES_MERGE_AT = 8
+SMALL_FILES_MERGE_AT = 4
 
 
 def _new_tag() -> str:
