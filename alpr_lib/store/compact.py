@@ -29,10 +29,10 @@ from alpr_lib.timeutil import iso, utc_now
 __all__ = ["SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files"]
 
 
-_KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range)
-    "reads": ("reads/day={part}/part-{tag}.parquet", ("captured_at", "read_id"), DAY_ROW_GROUP, "read_id"),
+_KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range, lookup column)
+    "reads": ("reads/day={part}/part-{tag}.parquet", ("captured_at", "read_id"), DAY_ROW_GROUP, "read_id", None),
     "by_plate": ("index/by_plate/b={part}/part-{tag}.parquet", ("plate", "captured_at"),
-                 plate_index.BY_PLATE_ROW_GROUP, "plate"),
+                 plate_index.BY_PLATE_ROW_GROUP, "plate", "plate"),
 }
 #: A file with fewer rows than this counts as small (a 2M-read bulk batch writes ~31k rows per bucket and
 #: ~270k per day: never small; a 5-minute feed batch writes a few hundred: small).
@@ -47,11 +47,12 @@ def _new_tag() -> str:
 
 def _rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str) -> None:
     """Replace ``paths`` (live files of one partition) by one sorted file, atomically."""
-    template, keys, row_group, key_column = _KINDS[kind]
+    template, keys, row_group, key_column, lookup_column = _KINDS[kind]
     metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
     frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
     rel = template.format(part=part, tag=tag)
-    write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata)
+    write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata,
+                         lookup_column=lookup_column)
     key = frame.get_column(key_column)
     with store.db.transaction() as tx:
         tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in paths])

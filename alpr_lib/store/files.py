@@ -16,11 +16,20 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from alpr_lib.store.records import RecordsDB
 
-__all__ = ["fsync_dir", "live_files", "remove_orphans", "write_parquet_atomic", "write_parquet_many", "writer_lock"]
+__all__ = [
+    "WriteJob",
+    "fsync_dir",
+    "live_files",
+    "remove_orphans",
+    "write_parquet_atomic",
+    "write_parquet_many",
+    "writer_lock",
+]
 
 
 @contextmanager
@@ -45,26 +54,44 @@ def fsync_dir(directory: Path) -> None:
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int = 16_384,
-                         metadata: dict[str, str] | None = None) -> None:
-    """Write to a temporary name, fsync, then rename into place."""
+                         metadata: dict[str, str] | None = None, lookup_column: str | None = None) -> None:
+    """Write to a temporary name, fsync, then rename into place.
+
+    ``lookup_column`` writes a file meant for lookups by that column (the plate-bucket copy): Arrow's writer
+    with min/max statistics for that column only, no dictionary pages and LZ4. For 1,024-row groups it
+    needs ~0.7 CPU-seconds per 2M reads where Polars' writer (statistics on every column, dictionary
+    attempts, zstd) needs ~1.6-1.9, at ~25% more bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
-                        row_group_size=row_group_size, metadata=metadata)
+    if lookup_column is None:
+        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
+                            row_group_size=row_group_size, metadata=metadata)
+    else:
+        table = frame.to_arrow()
+        if metadata:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+        pq.write_table(table, tmp, row_group_size=row_group_size, compression="lz4", use_dictionary=False,
+                       write_statistics=[lookup_column])
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
 
-def write_parquet_many(jobs: list[tuple[pl.DataFrame, Path, int]], *, metadata: dict[str, str] | None = None,
+#: One file for :func:`write_parquet_many`: (frame, path, row-group size, lookup column or None).
+WriteJob = tuple[pl.DataFrame, Path, int, str | None]
+
+
+def write_parquet_many(jobs: list[WriteJob], *, metadata: dict[str, str] | None = None,
                        progress: str | None = None) -> None:
-    """Write several files atomically, side by side; each job is (frame, path, row-group size).
+    """Write several files atomically, side by side (see :func:`write_parquet_atomic`).
 
     Parquet encoding and fsync release the GIL, so threads keep both cores busy. Largest first, so that
     a big file does not start last and run alone; ``progress`` names a tqdm bar over the files."""
-    def write(job: tuple[pl.DataFrame, Path, int]) -> None:
-        write_parquet_atomic(job[0], job[1], row_group_size=job[2], metadata=metadata)
+    def write(job: WriteJob) -> None:
+        frame, path, row_group_size, lookup_column = job
+        write_parquet_atomic(frame, path, row_group_size=row_group_size, metadata=metadata,
+                             lookup_column=lookup_column)
 
     ordered = sorted(jobs, key=lambda job: -job[0].height)
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(jobs)))) as pool, \

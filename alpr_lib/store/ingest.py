@@ -23,7 +23,7 @@ import polars as pl
 from alpr_lib.errors import IngestError
 from alpr_lib.store import plate_index
 from alpr_lib.store.compact import merge_small_files
-from alpr_lib.store.files import remove_orphans, write_parquet_atomic, write_parquet_many, writer_lock
+from alpr_lib.store.files import WriteJob, remove_orphans, write_parquet_atomic, write_parquet_many, writer_lock
 from alpr_lib.store.schema import DAY_ROW_GROUP, READ_SCHEMA, STORE_COLUMNS
 from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
@@ -242,7 +242,8 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                                for _, part in parts]).rows() if parts else []  # one parallel pass
         written = [(f"reads/day={day.isoformat()}/part-{batch_id}.parquet", day.isoformat(), part.height, lo, hi)
                    for (day, part), (lo, hi) in zip(parts, id_ranges, strict=True)]
-        jobs = [(part, store.path / rel, DAY_ROW_GROUP) for (_, part), (rel, *_) in zip(parts, written, strict=True)]
+        jobs: list[WriteJob] = [(part, store.path / rel, DAY_ROW_GROUP, None)
+                                for (_, part), (rel, *_) in zip(parts, written, strict=True)]
         index_files: list[tuple[str, str, int, str, str]] = []
         delta = None
         if kept:
@@ -256,7 +257,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                 rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
                 plates = part.get_column("plate")
                 index_files.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
-                jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP))
+                jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))
         write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
         if written:
             _fault("after-first-file")
