@@ -47,6 +47,17 @@ __all__ = ["Session"]
 T = TypeVar("T")
 
 
+def _rerun_if_files_move(run: Callable[[], tuple[T, int]], attempts: int = 3) -> tuple[T, int]:
+    """``run()``, again if a store file it listed vanished under it (see :meth:`Session._access`)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return run()
+        except FileNotFoundError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class Session(AnalysisMethods):
     """An authenticated user's session on one store. Obtain one with :func:`alpr_lib.login`."""
 
@@ -123,8 +134,12 @@ class Session(AnalysisMethods):
 
     def _access(self, action: str, permission: str, query: dict[str, Any], run: Callable[[], tuple[T, int]],
                 *, purpose: str | None = None, case_number: str | None = None, needs_purpose: bool = True,
-                needs_training: bool = True) -> T:
-        """Check policy, run, audit, return: the one path every access takes."""
+                needs_training: bool = True, rerun_if_files_move: bool = True) -> T:
+        """Check policy, run, audit, return: the one path every access takes.
+
+        A reader lists the live files, then opens them; an ingest merging small files (or a compaction)
+        in between may delete a listed file, which is no longer live. Such a run is re-run (it lists again),
+        up to three times: ``rerun_if_files_move`` is False only for the writers themselves."""
         now = utc_now()
         try:
             self._check_alive(now)
@@ -139,7 +154,7 @@ class Session(AnalysisMethods):
                         reason=str(exc))
             raise
         try:
-            value, count = run()
+            value, count = _rerun_if_files_move(run) if rerun_if_files_move else run()
         except Exception as exc:
             text = str(exc) if isinstance(exc, AlprError) else f"{type(exc).__name__}: {exc}"
             self._audit(action, query, purpose=purpose, case_number=case_number, outcome="error", reason=text)
@@ -235,7 +250,8 @@ class Session(AnalysisMethods):
                          duplicates=report.duplicates, already_ingested=report.already_ingested)
             return report, report.ingested
 
-        return self._access("reads.ingest", "reads.ingest", query, run, needs_purpose=False)
+        return self._access("reads.ingest", "reads.ingest", query, run, needs_purpose=False,
+                            rerun_if_files_move=False)
 
     def register_cameras(self, cameras: pl.DataFrame) -> int:
         """Add or update cameras in the registry (id, name, fixed or mobile, location, agency)."""
@@ -261,7 +277,8 @@ class Session(AnalysisMethods):
             result = compact_days(self.store, progress=progress)
             return result, result["files_merged"]
 
-        return self._access("store.compact", "reads.ingest", {}, run, needs_purpose=False)
+        return self._access("store.compact", "reads.ingest", {}, run, needs_purpose=False,
+                            rerun_if_files_move=False)
 
     def store_summary(self) -> dict[str, Any]:
         """Counts about the store (no plate data): reads, days, distinct plates, last ingest."""

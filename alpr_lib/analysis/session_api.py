@@ -65,7 +65,7 @@ class AnalysisMethods:
     if TYPE_CHECKING:  # provided by Session
         def _access(self, action: str, permission: str, query: dict[str, Any], run: Callable[[], tuple[T, int]],
                     *, purpose: str | None = None, case_number: str | None = None, needs_purpose: bool = True,
-                    needs_training: bool = True) -> T: ...
+                    needs_training: bool = True, rerun_if_files_move: bool = True) -> T: ...
 
         def _audit(self, action: str, query: dict[str, Any], *, purpose: str | None = None,
                    case_number: str | None = None, result_count: int | None = None, outcome: str = "allowed",

@@ -131,3 +131,36 @@ def test_a_steady_feed_of_small_batches_keeps_few_files_per_partition(kit):
     on_disk = {p.relative_to(kit.path).as_posix() for p in (kit.path / "index" / "by_plate").rglob("*.parquet")}
     live = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1")}
     assert on_disk == live
+
+
+def test_a_search_racing_a_merge_reruns_and_is_audited_once(kit, monkeypatch):
+    """A search lists the live bucket files, then opens them; here a compaction deletes them in between
+    (as a concurrent ingest's small-file merge can). The search must re-list and still find every read."""
+    import threading
+
+    from alpr_lib.store.compact import compact_days
+
+    svc = kit.login("ingest")
+    batches = [random_reads(300, seed=500 + i, prefix=f"R{i}-") for i in range(3)]
+    for batch in batches:
+        svc.ingest_reads(batch, progress=False)
+    store = Store.open(kit.path)
+    original = plate_index._read_plates
+    raced = threading.Event()
+    lock = threading.Lock()
+
+    def racing_read(path: str, wanted: list[str]):
+        with lock:
+            if not raced.is_set():
+                raced.set()
+                compact_days(store)  # the files this search listed are replaced and deleted now
+        return original(path, wanted)
+
+    monkeypatch.setattr(plate_index, "_read_plates", racing_read)
+    analyst = kit.login("analyst")
+    got = analyst.search_plates("7ABK12*", purpose="stolen plates", exact=True)
+    assert raced.is_set()
+    expected = pl.concat(batches).filter(pl.col("plate").str.starts_with("7ABK12"))
+    assert sorted(got["read_id"]) == sorted(expected["read_id"])
+    log = kit.login("auditor").audit_records(action="reads.search", username="analyst")
+    assert log.height == 1 and log["outcome"].to_list() == ["allowed"]
