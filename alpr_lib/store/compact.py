@@ -26,7 +26,7 @@ from alpr_lib.store.schema import DAY_ROW_GROUP
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files"]
+__all__ = ["SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files", "rewrite_partition"]
 
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range, lookup column)
@@ -45,7 +45,7 @@ def _new_tag() -> str:
     return f"c{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-def _rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str) -> None:
+def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str) -> None:
     """Replace ``paths`` (live files of one partition) by one sorted file, atomically."""
     template, keys, row_group, key_column, lookup_column = _KINDS[kind]
     metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
@@ -83,7 +83,7 @@ def merge_small_files(store: Store) -> int:
     for kind in _KINDS:
         for part, paths in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
             if len(paths) >= SMALL_FILES_MERGE_AT:
-                _rewrite_partition(store, kind, part, paths, tag)
+                rewrite_partition(store, kind, part, paths, tag)
                 merged += len(paths)
     return merged
 
@@ -103,7 +103,7 @@ def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
                     if len(paths) > 1 or rewrite}
             for part, paths in tqdm(sorted(todo.items()), desc=f"compact {kind}", unit="partition",
                                     disable=not progress):
-                _rewrite_partition(store, kind, part, paths, tag)
+                rewrite_partition(store, kind, part, paths, tag)
                 merged_files += len(paths)
                 partitions += 1
         if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:

@@ -137,15 +137,6 @@ def _first_of_each_id(ids: pl.Series) -> pl.Series:
     return first if first.all() else ids.is_first_distinct()
 
 
-def _bucket_slices(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
-    """Zero-copy slices of a frame sorted by :func:`plate_index.bucket_plate_key_expr` (column ``_k``),
-    one per bucket."""
-    buckets = frame.get_column("_k").cast(pl.Int64) // plate_index.BUCKET_STRIDE
-    starts = (buckets != buckets.shift()).fill_null(True).arg_true().to_list()
-    ends = [*starts[1:], frame.height]
-    return [(int(buckets[lo]), frame.slice(lo, hi - lo).drop("_k")) for lo, hi in zip(starts, ends, strict=True)]
-
-
 def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None:
     rows = store.db.query(
         "SELECT path FROM store_files WHERE kind='reads' AND live=1 AND partition=? AND "
@@ -252,7 +243,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                         .with_columns(plate_index.bucket_plate_key_expr().alias("_k")).sort("_k", maintain_order=True))
             delta = plate_index.batch_dictionary(by_plate)
             # batch_id and ingested_at stay in the day files only: search results never show them
-            buckets = _bucket_slices(by_plate.drop("batch_id", "ingested_at"))
+            buckets = plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at"))
             for bucket, part in buckets:
                 rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
                 plates = part.get_column("plate")

@@ -31,8 +31,9 @@ from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
 __all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "N_BUCKETS", "batch_dictionary",
-           "bucket_expr", "bucket_plate_key_expr", "combine_levels", "dictionary_levels", "load_dictionaries",
-           "merge_levels", "plate_key_expr", "plate_reads", "plates_with_prefixes", "plates_with_suffixes"]
+           "bucket_expr", "bucket_plate_key_expr", "bucket_slices", "combine_levels", "dictionary_levels",
+           "load_dictionaries", "merge_levels", "plate_key_expr", "plate_reads", "plates_with_prefixes",
+           "plates_with_suffixes"]
 
 N_BUCKETS = 64
 #: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
@@ -75,6 +76,15 @@ def bucket_plate_key_expr(column: str = "plate") -> pl.Expr:
     key = plate_key_expr(column)
     packed = sum(((key // 256**(7 - i)) % 256) * 128**(7 - i) for i in range(8))
     return bucket_expr(column).cast(pl.UInt64) * BUCKET_STRIDE + packed
+
+
+def bucket_slices(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
+    """Zero-copy slices of a frame sorted by :func:`bucket_plate_key_expr` (held in column ``_k``, which the
+    slices drop), one per bucket."""
+    buckets = frame.get_column("_k").cast(pl.Int64) // BUCKET_STRIDE
+    starts = (buckets != buckets.shift()).fill_null(True).arg_true().to_list()
+    ends = [*starts[1:], frame.height]
+    return [(int(buckets[lo]), frame.slice(lo, hi - lo).drop("_k")) for lo, hi in zip(starts, ends, strict=True)]
 
 
 def dictionary_levels(store: Store) -> list[tuple[str, Path]]:

@@ -130,6 +130,9 @@ class Store:
                     f"{meta_path} says {key}={meta[key]!r} but the records database says {recorded[key]!r}; "
                     "a store's identity and kind never change (training and operational data never mix)"
                 )
+        from alpr_lib.store.layout import upgrade_layout  # it builds on this module
+
+        upgrade_layout(store)  # like the records migrations: an older store is brought up to date once
         return store
 
     def close(self) -> None:

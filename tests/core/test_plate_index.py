@@ -164,3 +164,39 @@ def test_a_search_racing_a_merge_reruns_and_is_audited_once(kit, monkeypatch):
     assert sorted(got["read_id"]) == sorted(expected["read_id"])
     log = kit.login("auditor").audit_records(action="reads.search", username="analyst")
     assert log.height == 1 and log["outcome"].to_list() == ["allowed"]
+
+
+def test_a_store_of_the_older_layout_is_upgraded_when_opened(kit, monkeypatch):
+    """Layout 1 chose buckets by a Polars hash; opening such a store with this library rebuilds the plate
+    index from the day files (never touched) before anyone searches it."""
+    from alpr_lib.store import layout
+
+    svc = kit.login("ingest")
+    batches = [random_reads(700, seed=600 + i, prefix=f"U{i}-") for i in range(3)]
+    for batch in batches:
+        svc.ingest_reads(batch, progress=False)
+    store = Store.open(kit.path)
+    day_files = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1")}
+    with store.db.transaction() as tx:  # what an older library left: its own bucket numbering, no layout key
+        tx.execute("UPDATE store_files SET partition = '00' WHERE kind = 'by_plate'")
+        tx.execute("DELETE FROM meta WHERE key = 'layout'")
+    assert layout.layout_version(store) == 1
+    monkeypatch.setattr(layout, "_CHUNK_ROWS", 500)  # several chunks, merged per bucket afterwards
+
+    analyst = kit.login("analyst")  # opens the store: the upgrade runs here
+    assert layout.layout_version(Store.open(kit.path)) == layout.LAYOUT_VERSION
+    everything = pl.concat(batches)
+    for pattern, regex in (("7ABK12*", "^7ABK12"), ("*Z12[3B]", "Z12[3B]$")):
+        got = analyst.search_plates(pattern, purpose="stolen plates", exact=True)
+        assert sorted(got["read_id"]) == sorted(everything.filter(pl.col("plate").str.contains(regex))["read_id"])
+    live = store.db.query("SELECT kind, partition, count(*) AS n FROM store_files WHERE live=1 "
+                          "GROUP BY kind, partition")
+    assert all(r["n"] == 1 for r in live if r["kind"] == "by_plate")
+    assert [r["n"] for r in live if r["kind"] == "plates"] == [1]
+    assert not [r for r in live if r["kind"] == "plates_delta"]
+    now_days = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1")}
+    assert now_days == day_files  # the primary copy was not rewritten
+    on_disk = {p.relative_to(kit.path).as_posix() for p in (kit.path / "index").rglob("*.parquet")}
+    assert on_disk == {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE live=1 AND "
+                                                         "kind IN ('by_plate', 'plates', 'plates_delta')")}
+    assert not layout.upgrade_layout(store)  # nothing left to do

@@ -1,0 +1,108 @@
+"""The on-disk layout version of a store, and the upgrade of older stores when they are opened.
+
+Like the records database's migrations, an upgrade runs by itself the first time a newer library opens an
+older store, under the writer lock (other processes opening the store wait, then find it upgraded). Day
+files, the primary copy, are never rewritten; only what is derived from them (the plate index) is rebuilt.
+
+Versions:
+
+1. (no ``layout`` key) plate buckets chosen by a Polars hash and kept in a one-file dictionary.
+2. buckets are fixed arithmetic of the plate (:func:`plate_index.bucket_expr`); the dictionary has a main
+   level and per-batch deltas; the bucket copy holds no batch columns and is written by Arrow.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import polars as pl
+from tqdm.auto import tqdm
+
+from alpr_lib.store import plate_index
+from alpr_lib.store.compact import rewrite_partition
+from alpr_lib.store.files import write_parquet_atomic, writer_lock
+from alpr_lib.store.records import RecordsDB
+from alpr_lib.store.schema import READ_SCHEMA
+from alpr_lib.store.store import Store
+from alpr_lib.timeutil import iso, utc_now
+
+__all__ = ["LAYOUT_VERSION", "layout_version", "upgrade_layout"]
+
+LAYOUT_VERSION = 2
+_CHUNK_ROWS = 2_000_000  # reads rebuilt at a time: bounds the memory an upgrade needs
+
+
+def layout_version(store: Store) -> int:
+    rows = store.db.query("SELECT value FROM meta WHERE key = 'layout'")
+    return int(rows[0]["value"]) if rows else 1
+
+
+def _set_version(tx: RecordsDB, version: int) -> None:
+    tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('layout', ?)", (str(version),))
+
+
+def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
+    """Bring the store to :data:`LAYOUT_VERSION`; returns whether anything was rebuilt."""
+    if layout_version(store) >= LAYOUT_VERSION:
+        return False
+    with writer_lock(store.path):
+        if layout_version(store) >= LAYOUT_VERSION:  # another process did it while we waited
+            return False
+        has_reads = store.db.query("SELECT 1 FROM store_files WHERE kind = 'reads' AND live = 1 LIMIT 1")
+        if has_reads:
+            _rebuild_plate_index(store, progress=sys.stderr.isatty() if progress is None else progress)
+        else:
+            with store.db.transaction() as tx:
+                _set_version(tx, LAYOUT_VERSION)
+        return bool(has_reads)
+
+
+def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
+    """Write the bucket copy and the dictionary again from the day files, then swap them in one transaction."""
+    tag = f"u{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    days = store.db.query("SELECT path, rows FROM store_files WHERE kind = 'reads' AND live = 1 ORDER BY path")
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for row in days:
+        if size >= _CHUNK_ROWS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row["path"])
+        size += row["rows"]
+    metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
+    written: list[tuple[str, str, int, str, str]] = []
+    deltas = []
+    for i, paths in enumerate(tqdm(chunks, desc="upgrading the plate index", unit="chunk", disable=not progress)):
+        reads = pl.read_parquet([store.path / p for p in paths]).select(list(READ_SCHEMA))
+        by_plate = (reads.with_columns(plate_index.bucket_plate_key_expr().alias("_k"))
+                    .sort("_k", "captured_at"))
+        deltas.append(plate_index.batch_dictionary(by_plate.drop("_k")))
+        for bucket, part in plate_index.bucket_slices(by_plate):
+            rel = f"index/by_plate/b={bucket:02d}/part-{tag}-{i:05d}.parquet"
+            write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
+                                 metadata=metadata, lookup_column="plate")
+            plates = part.get_column("plate")
+            written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
+    dict_rel = f"index/plates-{tag}.parquet"
+    write_parquet_atomic(plate_index.combine_levels(deltas), store.path / dict_rel, row_group_size=65_536)
+    old = [r["path"] for r in store.db.query(
+        "SELECT path FROM store_files WHERE kind IN ('by_plate', 'plates', 'plates_delta') AND live = 1")]
+    now = iso(utc_now())
+    with store.db.transaction() as tx:
+        tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in old])
+        tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, live, "
+                       "created_at) VALUES (?, ?, 'by_plate', ?, ?, ?, ?, 1, ?)",
+                       [(rel, tag, part, rows, lo, hi, now) for rel, part, rows, lo, hi in written])
+        tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
+                   "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (dict_rel, tag, now))
+        _set_version(tx, LAYOUT_VERSION)
+    for path in old:
+        (store.path / path).unlink(missing_ok=True)
+    if len(chunks) > 1:  # one file per bucket again
+        by_bucket: dict[str, list[str]] = {}
+        for rel, part, *_ in written:
+            by_bucket.setdefault(part, []).append(rel)
+        for part, paths in sorted(by_bucket.items()):
+            if len(paths) > 1:
+                rewrite_partition(store, "by_plate", part, paths, tag + "c")
