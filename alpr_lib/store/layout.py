@@ -78,6 +78,8 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
         by_plate = (reads.with_columns(plate_index.bucket_plate_key_expr().alias("_k"))
                     .sort("_k", "captured_at"))
         deltas.append(plate_index.batch_dictionary(by_plate.drop("_k")))
+        if len(deltas) > plate_index.DELTA_LIMIT:  # fold as ingest does: memory stays bounded
+            deltas = [plate_index.combine_levels(deltas)]
         for bucket, part in plate_index.bucket_slices(by_plate):
             rel = f"index/by_plate/b={bucket:02d}/part-{tag}-{i:05d}.parquet"
             write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
