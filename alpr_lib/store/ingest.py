@@ -239,8 +239,9 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         delta = None
         if kept:
             # One stable sort by (bucket, plate) packed in one number; the time order underneath breaks ties
-            by_plate = (pl.concat([part for _, part in parts])
-                        .with_columns(plate_index.bucket_plate_key_expr().alias("_k")).sort("_k", maintain_order=True))
+            unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
+            kept_reads = good if unchanged else pl.concat([part for _, part in parts])
+            by_plate = plate_index.with_bucket_sort_key(kept_reads).sort("_k", maintain_order=True)
             delta = plate_index.batch_dictionary(by_plate)
             # batch_id and ingested_at stay in the day files only: search results never show them
             buckets = plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at"))

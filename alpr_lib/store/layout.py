@@ -75,8 +75,7 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
     deltas = []
     for i, paths in enumerate(tqdm(chunks, desc="upgrading the plate index", unit="chunk", disable=not progress)):
         reads = pl.read_parquet([store.path / p for p in paths]).select(list(READ_SCHEMA))
-        by_plate = (reads.with_columns(plate_index.bucket_plate_key_expr().alias("_k"))
-                    .sort("_k", "captured_at"))
+        by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", "captured_at")
         deltas.append(plate_index.batch_dictionary(by_plate.drop("_k")))
         if len(deltas) > plate_index.DELTA_LIMIT:  # fold as ingest does: memory stays bounded
             deltas = [plate_index.combine_levels(deltas)]

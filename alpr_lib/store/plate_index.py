@@ -31,9 +31,9 @@ from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
 __all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "N_BUCKETS", "batch_dictionary",
-           "bucket_expr", "bucket_plate_key_expr", "bucket_slices", "combine_levels", "dictionary_levels",
+           "bucket_expr", "bucket_slices", "combine_levels", "dictionary_levels",
            "load_dictionaries", "merge_levels", "plate_key_expr", "plate_reads", "plates_with_prefixes",
-           "plates_with_suffixes"]
+           "plates_with_suffixes", "with_bucket_sort_key"]
 
 N_BUCKETS = 64
 #: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
@@ -61,26 +61,34 @@ def bucket_expr(column: str = "plate") -> pl.Expr:
     """The bucket of each plate: its 64-bit key modulo a prime, modulo :data:`N_BUCKETS`.
 
     Plain integer arithmetic, so it never changes with a library version (unlike a hash function)."""
-    return ((plate_key_expr(column) % _BUCKET_PRIME) % N_BUCKETS).cast(pl.Int16)
+    return _bucket_of_key(plate_key_expr(column))
 
 
-#: ``bucket_plate_key_expr() // BUCKET_STRIDE`` is the bucket.
+def _bucket_of_key(key: pl.Expr) -> pl.Expr:
+    return ((key % _BUCKET_PRIME) % N_BUCKETS).cast(pl.Int16)
+
+
+#: ``sort key // BUCKET_STRIDE`` is the bucket (see :func:`with_bucket_sort_key`).
 BUCKET_STRIDE = 128**8
 
 
-def bucket_plate_key_expr(column: str = "plate") -> pl.Expr:
-    """One number that sorts like (bucket, plate): the bucket times :data:`BUCKET_STRIDE` plus the plate's
-    eight characters at 7 bits each (every stored character is below 128, so the order is kept).
+def with_bucket_sort_key(frame: pl.DataFrame, name: str = "_k") -> pl.DataFrame:
+    """``frame`` plus a column ``name`` holding one number that sorts like (bucket, plate): the bucket
+    times :data:`BUCKET_STRIDE` plus the plate's eight characters at 7 bits each (every stored character
+    is below 128, so the order is kept).
 
-    Ingest sorts a batch by it once and cuts the bucket files as contiguous slices."""
-    key = plate_key_expr(column)
+    Ingest sorts a batch by it once and cuts the bucket files as contiguous slices. Two steps, so that the
+    plate's 64-bit key is computed once (one expression would evaluate it nine times: 0.26 s vs 0.05 s
+    for 2M reads)."""
+    keyed = frame.with_columns(plate_key_expr().alias(name))
+    key = pl.col(name)
     packed = sum(((key // 256**(7 - i)) % 256) * 128**(7 - i) for i in range(8))
-    return bucket_expr(column).cast(pl.UInt64) * BUCKET_STRIDE + packed
+    return keyed.with_columns((_bucket_of_key(key).cast(pl.UInt64) * BUCKET_STRIDE + packed).alias(name))
 
 
 def bucket_slices(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
-    """Zero-copy slices of a frame sorted by :func:`bucket_plate_key_expr` (held in column ``_k``, which the
-    slices drop), one per bucket."""
+    """Zero-copy slices of a frame sorted by the key of :func:`with_bucket_sort_key` (column ``_k``, which
+    the slices drop), one per bucket."""
     buckets = frame.get_column("_k").cast(pl.Int64) // BUCKET_STRIDE
     starts = (buckets != buckets.shift()).fill_null(True).arg_true().to_list()
     ends = [*starts[1:], frame.height]

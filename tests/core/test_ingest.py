@@ -185,6 +185,9 @@ def test_images_are_kept_with_their_reads_and_returned_by_read_details(kit, tmp_
     assert first["image"] == crop.read_bytes() and first["image_ref"].startswith("store:batch=")
     assert analyst.read_details("IMG0000001", purpose="stolen plates")["image"] == png
     assert analyst.read_details("IMG0000002", purpose="stolen plates")["image"] is None
+    plate = reads.filter(pl.col("read_id") == "IMG0000000")["plate"][0]
+    found = analyst.search_plates(plate, purpose="stolen plates", exact=True)  # served by the bucket copy
+    assert found.filter(pl.col("read_id") == "IMG0000000")["image_ref"][0] == first["image_ref"]
     # a crashed ingest's image folder is removed by the next ingest; committed folders stay
     orphan = kit.path / "images" / "batch=crashed"
     orphan.mkdir()

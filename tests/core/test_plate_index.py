@@ -26,8 +26,7 @@ def test_buckets_are_fixed_arithmetic_of_the_plate():
 def test_the_packed_key_sorts_like_bucket_then_plate():
     plates = pl.DataFrame({"plate": ["A", "AB", "A0", "Z9Z9Z9Z9", "00000000", "7ABC123", "7ABC12", "7ABC1234",
                                      *random_reads(400, seed=3)["plate"].to_list()]})
-    keyed = plates.with_columns(plate_index.bucket_plate_key_expr().alias("k"),
-                                plate_index.bucket_expr().alias("b"))
+    keyed = plate_index.with_bucket_sort_key(plates, "k").with_columns(plate_index.bucket_expr().alias("b"))
     assert (keyed["k"] // plate_index.BUCKET_STRIDE == keyed["b"].cast(pl.UInt64)).all()
     assert keyed.sort("k")["plate"].to_list() == keyed.sort("b", "plate")["plate"].to_list()
 
