@@ -29,8 +29,7 @@ from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["IngestReport", "ingest_frame", "load_batch", "writer_lock"]
-
+__all__ = ["IngestReport", "ingest_frame", "load_batch"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +196,9 @@ def _store_images(store: Store, batch_id: str, parts: DayParts,
     return [(day, part.with_columns(ref.alias("image_ref"))) for day, part in parts], folder
 
 
+ManifestRow = tuple[str, str, int, str, str]  # path, partition, rows, min key, max key
+
+
 def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_name: str,
                  content_sha256: str, progress: bool = False,
                  images: Mapping[str, bytes | os.PathLike | str] | None = None) -> IngestReport:
@@ -230,35 +232,22 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         image_folder = None
         if images:
             parts, image_folder = _store_images(store, batch_id, parts, images)
-        metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        id_ranges = pl.concat([part.select(pl.col("read_id").min().alias("lo"), pl.col("read_id").max().alias("hi"))
-                               for _, part in parts]).rows() if parts else []  # one parallel pass
-        written = [(f"reads/day={day.isoformat()}/part-{batch_id}.parquet", day.isoformat(), part.height, lo, hi)
-                   for (day, part), (lo, hi) in zip(parts, id_ranges, strict=True)]
-        jobs: list[WriteJob] = [(part, store.path / rel, DAY_ROW_GROUP, None)
-                                for (_, part), (rel, *_) in zip(parts, written, strict=True)]
-        index_files: list[tuple[str, str, int, str, str]] = []
+        day_files, jobs = _day_file_jobs(store, batch_id, parts)
+        bucket_files: list[ManifestRow] = []
         delta = None
         if kept:
-            # One stable sort by (bucket, plate) packed in one number; the time order underneath breaks ties
             unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
-            kept_reads = good if unchanged else pl.concat([part for _, part in parts])
-            by_plate = plate_index.with_bucket_sort_key(kept_reads).sort("_k", maintain_order=True)
-            delta = plate_index.batch_dictionary(by_plate)
-            # batch_id and ingested_at stay in the day files only: search results never show them
-            buckets = plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at"))
-            for bucket, part in buckets:
-                rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
-                plates = part.get_column("plate")
-                index_files.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
-                jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))
+            bucket_files, bucket_jobs, delta = _bucket_file_jobs(
+                store, batch_id, good if unchanged else pl.concat([part for _, part in parts]))
+            jobs += bucket_jobs
+        metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
         write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
-        if written:
+        if day_files:
             _fault("after-first-file")
         dictionary = _write_dictionary(store, batch_id, delta) if delta is not None else None
         _fault("before-commit")
         with store.db.transaction() as tx:
-            for kind, files in (("reads", written), ("by_plate", index_files)):
+            for kind, files in (("reads", day_files), ("by_plate", bucket_files)):
                 tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
                                "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                                [(rel, batch_id, kind, part, rows, lo, hi, iso(now))
@@ -285,6 +274,38 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                           "the next ingest or `alpr compact` retries", stacklevel=2)
         return IngestReport(source_name, frame.height, kept, duplicates, checked.rejected, batch_id, False,
                             checked.ignored_columns)
+
+
+def _day_file_jobs(store: Store, batch_id: str, parts: DayParts) -> tuple[list[ManifestRow], list[WriteJob]]:
+    """The batch's day files: their manifest rows (read-id range as the key range) and write jobs."""
+    id_ranges = pl.concat([part.select(pl.col("read_id").min().alias("lo"), pl.col("read_id").max().alias("hi"))
+                           for _, part in parts]).rows() if parts else []  # one parallel pass
+    rows: list[ManifestRow] = []
+    jobs: list[WriteJob] = []
+    for (day, part), (lo, hi) in zip(parts, id_ranges, strict=True):
+        rel = f"reads/day={day.isoformat()}/part-{batch_id}.parquet"
+        rows.append((rel, day.isoformat(), part.height, lo, hi))
+        jobs.append((part, store.path / rel, DAY_ROW_GROUP, None))
+    return rows, jobs
+
+
+def _bucket_file_jobs(store: Store, batch_id: str, reads: pl.DataFrame
+                      ) -> tuple[list[ManifestRow], list[WriteJob], pl.DataFrame]:
+    """The batch's plate-bucket files (manifest rows with plate ranges, write jobs) and dictionary delta.
+
+    One stable sort by (bucket, plate) packed in one number: the time order underneath breaks ties, so each
+    plate's reads come out in time order, and each bucket is a contiguous slice."""
+    by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", maintain_order=True)
+    delta = plate_index.batch_dictionary(by_plate)
+    rows: list[ManifestRow] = []
+    jobs: list[WriteJob] = []
+    # batch_id and ingested_at stay in the day files only: search results never show them
+    for bucket, part in plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at")):
+        rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
+        plates = part.get_column("plate")
+        rows.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
+        jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))
+    return rows, jobs, delta
 
 
 def _write_dictionary(store: Store, batch_id: str, delta: pl.DataFrame) -> tuple[str, str, list[str]]:
