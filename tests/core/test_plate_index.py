@@ -199,3 +199,19 @@ def test_a_store_of_the_older_layout_is_upgraded_when_opened(kit, monkeypatch):
     assert on_disk == {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE live=1 AND "
                                                          "kind IN ('by_plate', 'plates', 'plates_delta')")}
     assert not layout.upgrade_layout(store)  # nothing left to do
+
+
+def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
+    from alpr_lib.store import compact
+
+    monkeypatch.setattr(compact, "SMALL_FILE_ROWS", {"reads": 0, "by_plate": 0})  # like bulk batches: never small
+    svc = kit.login("ingest")
+    admin = kit.login("admin")
+    for i in range(compact.SMALL_FILES_MERGE_AT + 1):
+        svc.ingest_reads(random_reads(300, seed=700 + i, prefix=f"S{i}-"), progress=False)
+        summary = admin.store_summary()
+        assert summary["most_files_in_a_plate_bucket"] == i + 1
+        assert summary["compaction_advised"] == (i + 1 > compact.SMALL_FILES_MERGE_AT)
+    admin.compact_store(progress=False)
+    summary = admin.store_summary()
+    assert summary["most_files_in_a_plate_bucket"] == 1 and not summary["compaction_advised"]
