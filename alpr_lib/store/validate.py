@@ -41,6 +41,18 @@ def _parse_times(col: pl.Expr) -> pl.Expr:
     return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False)
 
 
+def _parsed_times(text: pl.Series) -> pl.Series:
+    """ISO-8601 times with an offset, parsed to UTC; unparseable ones become null.
+
+    The usual forms (``...T20:30:00Z``, ``+00:00``, ``+0000``) parse in one pass (0.2 s for 2M); only if some
+    value needs it (a space instead of ``T``, a lower-case ``z``) do all go through the slower normalising
+    parse (0.4 s)."""
+    fast = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", strict=False)
+    if fast.null_count() == text.null_count():
+        return fast
+    return pl.select(pl.coalesce(pl.lit(fast), _parse_times(pl.lit(text)))).to_series()
+
+
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     """Cast every known column to its stored type; the untouched source stays as ``_orig_<name>``.
 
@@ -59,7 +71,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
                 typed = (pl.lit(None, dtype=dtype) if src.time_zone is None  # naive: rejected below
                          else col.dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
             else:
-                typed = _parse_times(col)
+                typed = pl.lit(_parsed_times(frame.get_column(name).cast(pl.String)))
         elif name == "plate":
             typed = normalise_plate_expr(name)
         elif src == dtype:

@@ -195,3 +195,18 @@ def test_images_are_kept_with_their_reads_and_returned_by_read_details(kit, tmp_
     kit.login("ingest").ingest_reads(random_reads(2, seed=22, prefix="NEXT"), progress=False)
     assert not orphan.exists()
     assert analyst.read_details("IMG0000000", purpose="stolen plates")["image"] == crop.read_bytes()
+
+
+def test_capture_times_in_every_accepted_form_parse_to_the_same_instant():
+    """The one-pass parse takes the usual forms; the rest fall back to the normalising parse."""
+    from datetime import UTC, datetime
+
+    from alpr_lib.store.validate import _parsed_times
+
+    instant = datetime(2026, 6, 1, 17, 30, tzinfo=UTC)
+    usual = ["2026-06-01T17:30:00Z", "2026-06-01T17:30:00+00:00", "2026-06-01T17:30:00.000+0000",
+             "2026-06-01T10:30:00-07:00", "2026-06-01T10:30:00-0700"]
+    unusual = ["2026-06-01 17:30:00Z", "2026-06-01T17:30:00z", " 2026-06-01 10:30:00-07:00 "]
+    assert _parsed_times(pl.Series(usual)).to_list() == [instant] * len(usual)
+    mixed = _parsed_times(pl.Series([*usual, *unusual, "2026-06-01T17:30:00", "yesterday", None]))
+    assert mixed.to_list() == [instant] * (len(usual) + len(unusual)) + [None, None, None]
