@@ -23,7 +23,7 @@ import polars as pl
 from alpr_lib.errors import IngestError
 from alpr_lib.store import plate_index
 from alpr_lib.store.compact import merge_small_files
-from alpr_lib.store.files import WriteJob, remove_orphans, write_parquet_atomic, write_parquet_many, writer_lock
+from alpr_lib.store.files import WriteJob, remove_orphans, write_parquet_many, writer_lock
 from alpr_lib.store.schema import DAY_ROW_GROUP, READ_SCHEMA, STORE_COLUMNS
 from alpr_lib.store.store import Store
 from alpr_lib.store.validate import validate_reads
@@ -319,7 +319,7 @@ def _write_dictionary(store: Store, batch_id: str, delta: pl.DataFrame) -> tuple
         rel, replaced = plate_index.merge_levels(store, batch_id, pending=delta)
         return "plates", rel, replaced
     rel = f"index/plates-delta-{batch_id}.parquet"
-    write_parquet_atomic(delta, store.path / rel, row_group_size=65_536)
+    plate_index.write_dictionary(delta, store.path / rel)
     return "plates_delta", rel, []
 
 

@@ -86,7 +86,7 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
             plates = part.get_column("plate")
             written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
     dict_rel = f"index/plates-{tag}.parquet"
-    write_parquet_atomic(plate_index.combine_levels(deltas), store.path / dict_rel, row_group_size=65_536)
+    plate_index.write_dictionary(plate_index.combine_levels(deltas), store.path / dict_rel)
     old = [r["path"] for r in store.db.query(
         "SELECT path FROM store_files WHERE kind IN ('by_plate', 'plates', 'plates_delta') AND live = 1")]
     now = iso(utc_now())

@@ -215,3 +215,14 @@ def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
     admin.compact_store(progress=False)
     summary = admin.store_summary()
     assert summary["most_files_in_a_plate_bucket"] == 1 and not summary["compaction_advised"]
+
+
+def test_a_written_dictionary_level_is_kept_in_memory(tmp_path):
+    """The ingesting process folds levels it wrote itself: it must not read them back from disk."""
+    level = pl.DataFrame({"plate": ["7ABC123"], "n_reads": [1],
+                          "first_seen": [datetime(2026, 5, 1, tzinfo=UTC)],
+                          "last_seen": [datetime(2026, 5, 1, tzinfo=UTC)]}).cast(plate_index.DICT_SCHEMA)
+    path = tmp_path / "plates-delta-x.parquet"
+    plate_index.write_dictionary(level, path)
+    assert plate_index._read_dictionary(str(path)) is level
+    assert pl.read_parquet(path).equals(level)  # and it is on disk all the same
