@@ -47,13 +47,16 @@ __all__ = ["Session"]
 T = TypeVar("T")
 
 
-def _rerun_if_files_move(run: Callable[[], tuple[T, int]], attempts: int = 3) -> tuple[T, int]:
-    """``run()``, again if a store file it listed vanished under it (see :meth:`Session._access`)."""
+def _rerun_if_files_move(run: Callable[[], tuple[T, int]], data_dirs: tuple[Path, ...],
+                         attempts: int = 3) -> tuple[T, int]:
+    """``run()``, again if a data file it listed (under one of ``data_dirs``) vanished under it (see
+    :meth:`Session._access`). Any other missing file, e.g. a path the user gave, is an error at once."""
     for attempt in range(1, attempts + 1):
         try:
             return run()
-        except FileNotFoundError:
-            if attempt == attempts:
+        except FileNotFoundError as exc:
+            text = f"{exc.filename or ''} {exc}"
+            if attempt == attempts or not any(str(d) in text for d in data_dirs):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -139,7 +142,8 @@ class Session(AnalysisMethods):
 
         A reader lists the live files, then opens them; an ingest merging small files (or a compaction)
         in between may delete a listed file, which is no longer live. Such a run is re-run (it lists again),
-        up to three times: ``rerun_if_files_move`` is False only for the writers themselves."""
+        up to three times, when the missing file is one of the store's data files; ``rerun_if_files_move`` is
+        False for the writers themselves."""
         now = utc_now()
         try:
             self._check_alive(now)
@@ -154,7 +158,8 @@ class Session(AnalysisMethods):
                         reason=str(exc))
             raise
         try:
-            value, count = _rerun_if_files_move(run) if rerun_if_files_move else run()
+            data_dirs = (self.store.reads_dir, self.store.index_dir)
+            value, count = _rerun_if_files_move(run, data_dirs) if rerun_if_files_move else run()
         except Exception as exc:
             text = str(exc) if isinstance(exc, AlprError) else f"{type(exc).__name__}: {exc}"
             self._audit(action, query, purpose=purpose, case_number=case_number, outcome="error", reason=text)

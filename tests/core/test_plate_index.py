@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 
 from alpr_lib.store import plate_index
 from alpr_lib.store.ingest import _first_of_each_id
@@ -226,3 +227,27 @@ def test_a_written_dictionary_level_is_kept_in_memory(tmp_path):
     plate_index.write_dictionary(level, path)
     assert plate_index._read_dictionary(str(path)) is level
     assert pl.read_parquet(path).equals(level)  # and it is on disk all the same
+
+
+def test_only_vanished_data_files_are_retried(tmp_path):
+    """A missing file the user named (an export path, an image) fails at once: re-running a call with side
+    effects is only safe for the store's own data files."""
+    from alpr_lib.session import _rerun_if_files_move
+
+    data = tmp_path / "store" / "index"
+    calls = []
+
+    def missing(path: str):
+        def run():
+            calls.append(path)
+            if len(calls) < 3:
+                raise FileNotFoundError(2, "No such file or directory", path)
+            return "ok", 1
+        return run
+
+    assert _rerun_if_files_move(missing(str(data / "by_plate" / "x.parquet")), (data,)) == ("ok", 1)
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(FileNotFoundError):
+        _rerun_if_files_move(missing(str(tmp_path / "exports" / "out.csv")), (data,))
+    assert len(calls) == 1
