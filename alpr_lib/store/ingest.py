@@ -158,17 +158,31 @@ def _day_slices(frame: pl.DataFrame) -> DayParts:
     return [(days[lo], frame.slice(lo, hi - lo)) for lo, hi in zip(starts, ends, strict=True)]
 
 
-def _fresh_by_day(store: Store, good: pl.DataFrame) -> DayParts:
-    """Split the batch (sorted by capture time) by UTC day and drop reads whose id the store already holds."""
-    out = []
-    for day, part in _day_slices(good):
-        ids = part.get_column("read_id")
-        existing = _existing_ids(store, day, ids.min(), ids.max())
+def _id_ranges(parts: DayParts) -> list[tuple[str, str]]:
+    """(smallest, largest) read id of each part, in one parallel pass."""
+    if not parts:
+        return []
+    return pl.concat([part.select(pl.col("read_id").min().alias("lo"), pl.col("read_id").max().alias("hi"))
+                      for _, part in parts]).rows()
+
+
+def _fresh_by_day(store: Store, good: pl.DataFrame) -> tuple[DayParts, list[tuple[str, str]]]:
+    """Split the batch (sorted by capture time) by UTC day and drop reads whose id the store already holds.
+
+    Returns the parts and each part's read-id range (what the manifest records for the day file)."""
+    parts: DayParts = []
+    ranges: list[tuple[str, str]] = []
+    day_parts = _day_slices(good)
+    for (day, part), (lo, hi) in zip(day_parts, _id_ranges(day_parts), strict=True):
+        existing = _existing_ids(store, day, lo, hi)
         if existing is not None:
             part = part.filter(~pl.col("read_id").is_in(existing.implode()))
+            if part.height:
+                ((lo, hi),) = _id_ranges([(day, part)])
         if part.height:
-            out.append((day, part))
-    return out
+            parts.append((day, part))
+            ranges.append((lo, hi))
+    return parts, ranges
 
 
 def _store_images(store: Store, batch_id: str, parts: DayParts,
@@ -226,13 +240,13 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                                               pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"))
         if not good.get_column("captured_at").is_sorted():  # feeds usually arrive in time order already
             good = good.sort("captured_at", maintain_order=True)
-        parts = _fresh_by_day(store, good)  # day files keep time order: time-window scans prune row groups
+        parts, id_ranges = _fresh_by_day(store, good)  # day files in time order: windows prune row groups
         kept = sum(part.height for _, part in parts)
         duplicates += good.height - kept
         image_folder = None
         if images:
             parts, image_folder = _store_images(store, batch_id, parts, images)
-        day_files, jobs = _day_file_jobs(store, batch_id, parts)
+        day_files, jobs = _day_file_jobs(store, batch_id, parts, id_ranges)  # images keep the read ids
         bucket_files: list[ManifestRow] = []
         delta = None
         if kept:
@@ -276,10 +290,9 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                             checked.ignored_columns)
 
 
-def _day_file_jobs(store: Store, batch_id: str, parts: DayParts) -> tuple[list[ManifestRow], list[WriteJob]]:
+def _day_file_jobs(store: Store, batch_id: str, parts: DayParts, id_ranges: list[tuple[str, str]]
+                   ) -> tuple[list[ManifestRow], list[WriteJob]]:
     """The batch's day files: their manifest rows (read-id range as the key range) and write jobs."""
-    id_ranges = pl.concat([part.select(pl.col("read_id").min().alias("lo"), pl.col("read_id").max().alias("hi"))
-                           for _, part in parts]).rows() if parts else []  # one parallel pass
     rows: list[ManifestRow] = []
     jobs: list[WriteJob] = []
     for (day, part), (lo, hi) in zip(parts, id_ranges, strict=True):
