@@ -33,10 +33,10 @@ import pyarrow.parquet as pq
 from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "N_BUCKETS", "batch_dictionary",
-           "bucket_expr", "bucket_slices", "combine_levels", "dictionary_levels",
-           "load_dictionaries", "merge_levels", "plate_key_expr", "plate_reads", "plates_with_prefixes",
-           "plates_with_suffixes", "with_bucket_sort_key", "write_dictionary"]
+__all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "FOLD_CHUNK_ROWS", "N_BUCKETS",
+           "batch_dictionary", "bucket_expr", "bucket_slices", "combine_levels", "dictionary_levels",
+           "forget_dictionaries", "load_dictionaries", "merge_levels", "plate_key_expr", "plate_reads",
+           "plates_with_prefixes", "plates_with_suffixes", "with_bucket_sort_key", "write_dictionary"]
 
 N_BUCKETS = 64
 #: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
@@ -138,24 +138,60 @@ def write_dictionary(frame: pl.DataFrame, path: Path) -> None:
 
 def load_dictionaries(store: Store) -> list[pl.DataFrame]:
     """Every dictionary level, each sorted by plate. Cached in memory: a dictionary file is written once
-    and never changed (a merge writes a new one under a new name), so a cached copy is never stale."""
-    return [_read_dictionary(str(path)) for _, path in dictionary_levels(store)]
+    and never changed (a merge writes a new one under a new name), so a cached copy is never stale; levels
+    another process has since folded away are dropped from the cache here."""
+    paths = [str(path) for _, path in dictionary_levels(store)]
+    index_dir = str(store.path / "index") + os.sep
+    forget_dictionaries([p for p in list(_DICTIONARIES) if p.startswith(index_dir) and p not in paths])
+    return [_read_dictionary(path) for path in paths]
 
 
-def combine_levels(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def forget_dictionaries(paths: list[str]) -> None:
+    """Drop levels from the in-memory cache (after a fold replaced them: a 5-12M-plate main level holds
+    0.3-0.6 GB)."""
+    with _DICTIONARIES_LOCK:
+        for path in paths:
+            _DICTIONARIES.pop(path, None)
+
+
+#: Rows of all levels combined per plate range in :func:`combine_levels` (bounds its working memory).
+FOLD_CHUNK_ROWS = 1_000_000
+
+
+def combine_levels(frames: list[pl.DataFrame], *, chunk_rows: int = FOLD_CHUNK_ROWS) -> pl.DataFrame:
     """Rows of several levels merged into one row per plate (sorted): counts add up, first and last
-    sightings widen. At 100M reads, folding a 5.4M-plate main level with eight 1.3M-plate deltas takes
-    1.3-2 s."""
-    frames = [f for f in frames if f.height]
+    sightings widen.
+
+    Every level is sorted by plate, so the plates split into ranges that hold about ``chunk_rows`` rows of
+    all levels together, each range is combined on its own and the results follow each other. At 100M reads
+    (a 12M-plate main level and eight deltas) that takes 1.1 s and 0.7 GB above the levels themselves, where
+    combining everything at once took 2.3 s and 1.5 GB."""
+    frames = [f if f.get_column("plate").is_sorted() else f.sort("plate") for f in frames if f.height]
     if not frames:
         return pl.DataFrame(schema=DICT_SCHEMA)
     if len(frames) == 1:
-        return frames[0] if frames[0].get_column("plate").is_sorted() else frames[0].sort("plate")
-    if len(frames) == 2:  # one sorted merge: ~0.35 s for 5.4M + 1.3M plates
-        first, second = (f if f.get_column("plate").is_sorted() else f.sort("plate") for f in frames)
-        return _sum_sorted(first.merge_sorted(second, key="plate"))
-    # a chain of merges would copy the main level once per delta; one numeric sort is ~3x faster (and
-    # faster than sorting the deltas first and merging the result with the main level)
+        return frames[0]
+    total = sum(f.height for f in frames)
+    largest = max(frames, key=lambda f: f.height).get_column("plate")
+    n_ranges = -(-total // chunk_rows)
+    bounds = pl.Series([largest[i * largest.len() // n_ranges] for i in range(1, n_ranges)], dtype=pl.String)
+    cuts = [[0, *f.get_column("plate").search_sorted(bounds, side="left").to_list(), f.height] for f in frames]
+    ranges = []
+    for r in range(n_ranges):  # a plate equal to a bound starts the next range in every level alike
+        parts = [f.slice(cut[r], cut[r + 1] - cut[r]) for f, cut in zip(frames, cuts, strict=True)]
+        parts = [part for part in parts if part.height]
+        if parts:
+            ranges.append(_combine_range(parts))
+    return pl.concat(ranges) if ranges else pl.DataFrame(schema=DICT_SCHEMA)
+
+
+def _combine_range(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """:func:`combine_levels` for level slices of one plate range."""
+    if len(frames) == 1:
+        return frames[0]
+    if len(frames) == 2:  # one sorted merge
+        return _sum_sorted(frames[0].merge_sorted(frames[1], key="plate"))
+    # a chain of merges would copy the first slice once per level; one numeric sort is ~3x faster
     merged = pl.concat(frames).with_columns(plate_key_expr().alias("_k")).sort("_k", maintain_order=True)
     return _sum_sorted(merged.drop("_k"))
 

@@ -81,6 +81,35 @@ def test_dictionary_levels_fold_and_always_match_the_reads(kit):
     assert on_disk <= live  # replaced levels were deleted
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 7, 50, 10_000])
+def test_levels_combined_in_plate_ranges_equal_the_reads(chunk_rows):
+    """The fold combines the levels one plate range at a time (to bound its memory): whatever the range
+    size, a plate's rows from every level must meet in the same range, and the ranges must come out in order."""
+    batches = [random_reads(300, seed=200 + i, plates=[f"{c}{n:02d}XY" for c in "7AB8" for n in range(9 * i + 3)],
+                            days=4, prefix=f"R{i}-") for i in range(5)]
+    levels = [plate_index.batch_dictionary(b.sort("plate", "captured_at")) for b in batches]
+    levels[2] = levels[2].sample(fraction=1.0, shuffle=True, seed=1)  # a level read back unsorted is sorted first
+    combined = plate_index.combine_levels(levels, chunk_rows=chunk_rows)
+    assert combined.equals(_truth(pl.concat(batches)).cast(plate_index.DICT_SCHEMA))
+
+
+def test_levels_folded_away_leave_the_cache(kit):
+    """A 5-12M-plate main level holds 0.3-0.6 GB: once a fold replaced it, no process keeps it in memory."""
+    svc = kit.login("ingest")
+    store = Store.open(kit.path)
+    for i in range(plate_index.DELTA_LIMIT + 2):  # a main level, DELTA_LIMIT deltas, then a fold
+        svc.ingest_reads(random_reads(100, seed=300 + i, prefix=f"F{i}-"), progress=False)
+        live = [str(path) for _, path in plate_index.dictionary_levels(store)]
+        cached = [p for p in plate_index._DICTIONARIES if p.startswith(str(kit.path))]
+        assert set(cached) <= set(live), i  # the ingesting process forgets what it folded away
+    assert len(live) == 1  # the last ingest folded
+    # levels another process folded away are dropped the next time this one loads the dictionary
+    gone = str(kit.path / "index" / "plates-folded-elsewhere.parquet")
+    plate_index._remember_dictionary(gone, plate_index.load_dictionaries(store)[0])
+    plate_index.load_dictionaries(store)
+    assert gone not in plate_index._DICTIONARIES
+
+
 def test_day_files_are_in_capture_time_order(kit):
     """Time order inside a day file lets time-window scans (canvass, convoy) skip row groups."""
     kit.login("ingest").ingest_reads(random_reads(3000, seed=8, days=3), progress=False)
