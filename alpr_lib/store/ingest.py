@@ -15,7 +15,7 @@ import uuid
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -213,6 +213,21 @@ def _store_images(store: Store, batch_id: str, parts: DayParts,
 ManifestRow = tuple[str, str, int, str, str]  # path, partition, rows, min key, max key
 
 
+@dataclass(frozen=True)
+class _WrittenBatch:
+    """What :func:`_write_batch_files` wrote and counted; no frame of the batch's reads is kept here, so
+    they are freed before the dictionary is written (a fold needs the memory)."""
+
+    day_files: list[ManifestRow]
+    bucket_files: list[ManifestRow]
+    image_folder: str | None
+    delta: pl.DataFrame | None  # the batch's dictionary rows, None when no read is new
+    kept: int
+    duplicates: int
+    rejected: pl.DataFrame
+    ignored_columns: tuple[str, ...]
+
+
 def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_name: str,
                  content_sha256: str, progress: bool = False,
                  images: Mapping[str, bytes | os.PathLike | str] | None = None) -> IngestReport:
@@ -228,47 +243,20 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
             empty = pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "value": pl.String,
                                          "reason": pl.String})
             return IngestReport(source_name, frame.height, 0, 0, empty, seen[0]["batch_id"], True)
-        checked = validate_reads(frame)
-        good = _derive_ids(checked.good)
-        first = _first_of_each_id(good.get_column("read_id"))
-        duplicates = good.height - int(first.sum())
-        if duplicates:
-            good = good.filter(first)
         batch_id = f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         now = utc_now()
-        good = good.drop("_row").with_columns(pl.lit(batch_id).alias("batch_id"),
-                                              pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"))
-        if not good.get_column("captured_at").is_sorted():  # feeds usually arrive in time order already
-            good = good.sort("captured_at", maintain_order=True)
-        parts, id_ranges = _fresh_by_day(store, good)  # day files in time order: windows prune row groups
-        kept = sum(part.height for _, part in parts)
-        duplicates += good.height - kept
-        image_folder = None
-        if images:
-            parts, image_folder = _store_images(store, batch_id, parts, images)
-        day_files, jobs = _day_file_jobs(store, batch_id, parts, id_ranges)  # images keep the read ids
-        bucket_files: list[ManifestRow] = []
-        delta = None
-        if kept:
-            unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
-            bucket_files, bucket_jobs, delta = _bucket_file_jobs(
-                store, batch_id, good if unchanged else pl.concat([part for _, part in parts]))
-            jobs += bucket_jobs
-        metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
-        if day_files:
-            _fault("after-first-file")
-        dictionary = _write_dictionary(store, batch_id, delta) if delta is not None else None
+        batch = _write_batch_files(store, frame, batch_id, now, images, progress)
+        dictionary = _write_dictionary(store, batch_id, batch.delta) if batch.delta is not None else None
         _fault("before-commit")
         with store.db.transaction() as tx:
-            for kind, files in (("reads", day_files), ("by_plate", bucket_files)):
+            for kind, files in (("reads", batch.day_files), ("by_plate", batch.bucket_files)):
                 tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
                                "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                                [(rel, batch_id, kind, part, rows, lo, hi, iso(now))
                                 for rel, part, rows, lo, hi in files])
-            if image_folder is not None:
+            if batch.image_folder is not None:
                 tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                           "VALUES (?, ?, 'images', NULL, 0, 1, ?)", (image_folder, batch_id, iso(now)))
+                           "VALUES (?, ?, 'images', NULL, 0, 1, ?)", (batch.image_folder, batch_id, iso(now)))
             if dictionary is not None:
                 kind, rel, replaced = dictionary
                 tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
@@ -276,9 +264,10 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                            "VALUES (?, ?, ?, NULL, ?, 1, ?)", (rel, batch_id, kind, 0, iso(now)))
             tx.execute("INSERT INTO ingest_batches(batch_id, content_sha256, source_name, username, rows_in, "
                        "rows_ingested, rows_duplicate, rows_rejected, committed_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                       (batch_id, content_sha256, source_name, username, frame.height, kept, duplicates,
-                        checked.rejected.get_column("row").n_unique(), iso(now)))
+                       (batch_id, content_sha256, source_name, username, frame.height, batch.kept,
+                        batch.duplicates, batch.rejected.get_column("row").n_unique(), iso(now)))
         if dictionary is not None:
+            plate_index.forget_dictionaries([str(store.path / path) for path in dictionary[2]])
             for path in dictionary[2]:
                 (store.path / path).unlink(missing_ok=True)
         try:  # after the commit: the batch is safe whatever happens here
@@ -286,8 +275,44 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
         except (OSError, pl.exceptions.PolarsError) as exc:  # e.g. a full disk; left for the next ingest
             warnings.warn(f"batch {batch_id} is stored, but merging small files failed ({exc}); "
                           "the next ingest or `alpr compact` retries", stacklevel=2)
-        return IngestReport(source_name, frame.height, kept, duplicates, checked.rejected, batch_id, False,
-                            checked.ignored_columns)
+        return IngestReport(source_name, frame.height, batch.kept, batch.duplicates, batch.rejected, batch_id,
+                            False, batch.ignored_columns)
+
+
+def _write_batch_files(store: Store, frame: pl.DataFrame, batch_id: str, now: datetime,
+                       images: Mapping[str, bytes | os.PathLike | str] | None, progress: bool) -> _WrittenBatch:
+    """Validate the batch, drop reads already stored, and write its day files and bucket files (not yet
+    live: the caller's records transaction makes them so)."""
+    checked = validate_reads(frame)
+    good = _derive_ids(checked.good)
+    first = _first_of_each_id(good.get_column("read_id"))
+    duplicates = good.height - int(first.sum())
+    if duplicates:
+        good = good.filter(first)
+    good = good.drop("_row").with_columns(pl.lit(batch_id).alias("batch_id"),
+                                          pl.lit(now).cast(STORE_COLUMNS["ingested_at"]).alias("ingested_at"))
+    if not good.get_column("captured_at").is_sorted():  # feeds usually arrive in time order already
+        good = good.sort("captured_at", maintain_order=True)
+    parts, id_ranges = _fresh_by_day(store, good)  # day files in time order: windows prune row groups
+    kept = sum(part.height for _, part in parts)
+    duplicates += good.height - kept
+    image_folder = None
+    if images:
+        parts, image_folder = _store_images(store, batch_id, parts, images)
+    day_files, jobs = _day_file_jobs(store, batch_id, parts, id_ranges)  # images keep the read ids
+    bucket_files: list[ManifestRow] = []
+    delta = None
+    if kept:
+        unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
+        bucket_files, bucket_jobs, delta = _bucket_file_jobs(
+            store, batch_id, good if unchanged else pl.concat([part for _, part in parts]))
+        jobs += bucket_jobs
+    metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
+    write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
+    if day_files:
+        _fault("after-first-file")
+    return _WrittenBatch(day_files, bucket_files, image_folder, delta, kept, duplicates, checked.rejected,
+                         checked.ignored_columns)
 
 
 def _day_file_jobs(store: Store, batch_id: str, parts: DayParts, id_ranges: list[tuple[str, str]]
