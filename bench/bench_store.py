@@ -2,7 +2,8 @@
 
 Run by hand (never in CI); results go into docs/benchmarks.md. Builds a store of N generated reads
 (one year, ~400 cameras) through the real audited API, then times each query through the Session (audit write
-included) and the same query as a plain full scan by Polars and by DuckDB.
+included) and the same query as a plain full scan by Polars and by DuckDB. Building (generator included),
+compaction and the queries each run in a process of their own and report that process's peak memory.
 
     .venv/bin/python bench/bench_store.py --reads 10_000_000 --dir /tmp/bench-10m
     .venv/bin/python bench/bench_store.py --reads 100_000_000 --dir /tmp/bench-100m
@@ -15,6 +16,8 @@ import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +33,11 @@ def timed(fn, repeat: int = 5) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), out
+
+
+def peak_mb() -> int:
+    """This process's peak resident memory so far, in MB (each phase runs in a process of its own)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def build(store_dir: Path, n_reads: int, seed: int) -> dict:
@@ -64,6 +72,7 @@ def build(store_dir: Path, n_reads: int, seed: int) -> dict:
         ingest_s += per_batch[-1]
         print(f"  ingested {rows:,} reads; this batch {batch / per_batch[-1]:,.0f} reads/s, "
               f"overall {rows / ingest_s:,.0f} reads/s", flush=True)
+    ingest_peak = peak_mb()  # the generator's population and its current batch included
     before = {}  # searches straight after the bulk load: many small files, dictionary deltas not yet folded
     analyst = alpr.login("analyst", PW["analyst"], store_dir)
     purpose = {"purpose": "criminal investigation", "case_number": "26-005120"}
@@ -71,13 +80,20 @@ def build(store_dir: Path, n_reads: int, seed: int) -> dict:
         analyst.search_plates(pattern, **purpose)
         before[name] = round(timed(lambda p=pattern: analyst.search_plates(p, **purpose))[0], 4)
     print(f"  before compaction: {before}", flush=True)
-    t0 = time.perf_counter()
-    admin.compact_store(progress=False)
-    compact_s = time.perf_counter() - t0
     last = sorted(per_batch[-10:])
     return {"reads": rows, "generate_s": round(gen_s, 1), "ingest_s": round(ingest_s, 1),
             "ingest_reads_per_s": round(rows / ingest_s), "batch_s_median_last_10": round(last[len(last) // 2], 2),
-            "searches_before_compaction_s": before, "compact_s": round(compact_s, 1)}
+            "searches_before_compaction_s": before, "peak_mb": ingest_peak}
+
+
+def compact(store_dir: Path) -> dict:
+    """``alpr compact`` after the bulk load, as the nightly job would run it."""
+    import alpr_lib as alpr
+
+    admin = alpr.login("admin", PW["admin"], store_dir)
+    t0 = time.perf_counter()
+    merged = admin.compact_store(progress=False)
+    return {"s": round(time.perf_counter() - t0, 1), **merged, "peak_mb": peak_mb()}
 
 
 def queries(store_dir: Path) -> dict:
@@ -133,18 +149,29 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, required=True, help="Work directory (store + keys); reused if built")
     parser.add_argument("--seed", type=int, default=462)
     parser.add_argument("--json", type=Path, help="Write the results as JSON here")
+    parser.add_argument("--phase", choices=["build", "compact", "queries"],
+                        help="Run one phase in this process (by default each runs in a process of its own, so "
+                             "that each reports its own peak memory)")
     args = parser.parse_args()
     os.environ.setdefault("ALPR_KEY_DIR", str(args.dir / "keys"))
     os.environ.setdefault("ALPR_CHECKPOINT_DIR", str(args.dir / "checkpoints"))
     store_dir = args.dir / "store"
+    if args.phase is not None:
+        phase = {"build": lambda: build(store_dir, args.reads, args.seed), "compact": lambda: compact(store_dir),
+                 "queries": lambda: {**queries(store_dir), "peak_mb": peak_mb()}}[args.phase]
+        args.json.write_text(json.dumps(phase()))
+        return
     result: dict = {"n_reads": args.reads}
+    phases = ["queries"]
     if not (store_dir / "store.toml").exists():
         print(f"building a store of {args.reads:,} reads in {store_dir}", flush=True)
-        result["build"] = build(store_dir, args.reads, args.seed)
-    size = sum(p.stat().st_size for p in (store_dir / "reads").rglob("*.parquet"))
-    result["reads_bytes"] = size
-    result["queries"] = queries(store_dir)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        phases = ["build", "compact", "queries"]
+    for phase in phases:
+        out = args.dir / f".{phase}.json"
+        subprocess.run([sys.executable, __file__, "--phase", phase, "--dir", str(args.dir), "--reads",
+                        str(args.reads), "--seed", str(args.seed), "--json", str(out)], check=True)
+        result[phase] = json.loads(out.read_text())
+    result["reads_bytes"] = sum(p.stat().st_size for p in (store_dir / "reads").rglob("*.parquet"))
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
