@@ -29,7 +29,7 @@ from alpr_lib.policy import check_case_number, check_permission, check_purpose, 
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
 from alpr_lib.store import cameras as camera_registry
-from alpr_lib.store.compact import SMALL_FILES_MERGE_AT, compact_days
+from alpr_lib.store.compact import COMPACT_MAX_ROWS, SMALL_FILES_MERGE_AT, compact_days
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import (
@@ -292,15 +292,18 @@ class Session(AnalysisMethods):
             files = db.query("SELECT count(*) AS n, coalesce(sum(rows), 0) AS reads, min(partition) AS first, "
                              "max(partition) AS last FROM store_files WHERE kind='reads' AND live=1")[0]
             last = db.query("SELECT committed_at FROM ingest_batches ORDER BY committed_at DESC LIMIT 1")
-            per_bucket = db.query("SELECT count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
-                                  "GROUP BY partition ORDER BY n DESC LIMIT 1")
+            per_bucket = db.query("SELECT count(*) AS n, sum(rows < ?) AS unmerged FROM store_files "
+                                  "WHERE kind='by_plate' AND live=1 GROUP BY partition ORDER BY n DESC",
+                                  (COMPACT_MAX_ROWS // 2,))
             most = per_bucket[0]["n"] if per_bucket else 0
+            most_unmerged = max((row["unmerged"] for row in per_bucket), default=0)
             return {"store": self.store.banner(), "kind": self.store.kind, "reads": files["reads"],
                     "files": files["n"], "first_day": files["first"], "last_day": files["last"],
                     "last_ingest": last[0]["committed_at"] if last else None,
                     "most_files_in_a_plate_bucket": most,
-                    # searches open every file of a bucket: past a handful, `alpr compact` pays for itself
-                    "compaction_advised": most > SMALL_FILES_MERGE_AT}, 0
+                    # searches open every file of a bucket: past a handful of files that compaction would
+                    # merge, `alpr compact` pays for itself
+                    "compaction_advised": most_unmerged > SMALL_FILES_MERGE_AT}, 0
 
         return self._access("store.summary", "store.summary", {}, run, needs_purpose=False,
                             needs_training=False)

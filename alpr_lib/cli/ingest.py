@@ -43,4 +43,4 @@ def compact(store: str, username: str) -> None:
     levels into one. Searches slow down as batches pile up; run this nightly (e.g. from cron) after ingest."""
     session = session_from(store, username)
     result = session.compact_store(progress=sys.stderr.isatty())
-    click.echo(f"compacted {result['partitions']} partition(s), merging {result['files_merged']} file(s)")
+    click.echo(f"compacted: {result['files_merged']} file(s) merged into {result['files_written']}")

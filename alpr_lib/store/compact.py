@@ -9,7 +9,9 @@ new one live, never both):
 * :func:`merge_small_files`, run by every ingest: once a partition holds :data:`SMALL_FILES_MERGE_AT` small
   files, they become one. A steady feed of small batches then keeps a handful of files per partition, at a
   cost proportional to the small files only; the large files of bulk loads are left alone.
-* :func:`compact_days` (``alpr compact``, nightly): every multi-file partition becomes one file.
+* :func:`compact_days` (``alpr compact``, nightly): a partition's files are merged into files of up to
+  :data:`COMPACT_MAX_ROWS` rows, so compaction needs the same memory whatever the store's size (a store of
+  100M reads has one file per partition afterwards).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from alpr_lib.store.schema import DAY_ROW_GROUP
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files", "rewrite_partition"]
+__all__ = ["COMPACT_MAX_ROWS", "SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files",
+           "rewrite_partition"]
 
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range, lookup column)
@@ -39,6 +42,10 @@ _KINDS = {  # kind -> (path template, sort keys, row group size, key column for 
 SMALL_FILE_ROWS = {"reads": 65_536, "by_plate": 16_384}
 #: Small files a partition may hold before ingest merges them.
 SMALL_FILES_MERGE_AT = 4
+#: Rows of the largest file compaction writes. A file is read, sorted and written whole, so this bounds the
+#: memory of compaction (~1 GB at 100M reads, whose largest partitions, the plate buckets, hold 1.56M rows);
+#: files of at least half this size are full and stay as they are.
+COMPACT_MAX_ROWS = 2_000_000
 
 
 def _new_tag() -> str:
@@ -63,16 +70,41 @@ def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag:
         (store.path / p).unlink(missing_ok=True)
 
 
-def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None) -> dict[str, list[str]]:
-    sql = "SELECT path, partition FROM store_files WHERE kind=? AND live=1"
+def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None
+                       ) -> dict[str, list[tuple[str, int]]]:
+    """Live files of ``kind`` by partition, as (path, rows) in the order they were written."""
+    sql = "SELECT path, partition, rows FROM store_files WHERE kind=? AND live=1"
     params: tuple[object, ...] = (kind,)
     if max_rows is not None:
         sql += " AND rows < ?"
         params = (kind, max_rows)
-    by_part: dict[str, list[str]] = defaultdict(list)
+    by_part: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for row in store.db.query(sql + " ORDER BY path", params):
-        by_part[row["partition"]].append(row["path"])
+        by_part[row["partition"]].append((row["path"], row["rows"]))
     return by_part
+
+
+def _merge_groups(files: list[tuple[str, int]], *, rewrite: bool) -> list[list[str]]:
+    """Groups of one partition's files to merge, each into one file of at most :data:`COMPACT_MAX_ROWS`
+    rows (a file bigger than that on its own stays whole). Full files stay as they are; the others are
+    grouped in order, so a group closes only when the next file would not fit, and after compaction a
+    partition holds at most one file that is not full. ``rewrite`` rewrites every file, alone or grouped."""
+    groups: list[list[str]] = []
+    group: list[str] = []
+    rows_in_group = 0
+    for path, rows in files:
+        if rows >= COMPACT_MAX_ROWS // 2:  # full
+            if rewrite:
+                groups.append([path])
+            continue
+        if group and rows_in_group + rows > COMPACT_MAX_ROWS:
+            groups.append(group)
+            group, rows_in_group = [], 0
+        group.append(path)
+        rows_in_group += rows
+    if group:
+        groups.append(group)
+    return [g for g in groups if len(g) > 1 or rewrite]
 
 
 def merge_small_files(store: Store) -> int:
@@ -81,31 +113,32 @@ def merge_small_files(store: Store) -> int:
     merged = 0
     tag = _new_tag()
     for kind in _KINDS:
-        for part, paths in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
-            if len(paths) >= SMALL_FILES_MERGE_AT:
-                rewrite_partition(store, kind, part, paths, tag)
-                merged += len(paths)
+        for part, files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
+            if len(files) >= SMALL_FILES_MERGE_AT:
+                rewrite_partition(store, kind, part, [path for path, _ in files], tag)
+                merged += len(files)
     return merged
 
 
 def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
                  kinds: tuple[str, ...] = tuple(_KINDS)) -> dict[str, int]:
-    """Rewrite every multi-file partition as one file; returns counts of partitions and files merged.
+    """Merge each partition's files into as few as :data:`COMPACT_MAX_ROWS` allows, and the dictionary
+    levels into one; returns counts of files written and files merged.
 
-    ``rewrite=True`` rewrites single-file partitions too (after a change of layout, e.g. row-group size)."""
+    ``rewrite=True`` rewrites every file, even alone (after a change of layout, e.g. row-group size)."""
     with writer_lock(store.path):
         tag = _new_tag()
-        merged_files = partitions = 0
+        merged_files = files_written = 0
         for kind in _KINDS:
             if kind not in kinds:
                 continue
-            todo = {part: paths for part, paths in _live_by_partition(store, kind).items()
-                    if len(paths) > 1 or rewrite}
-            for part, paths in tqdm(sorted(todo.items()), desc=f"compact {kind}", unit="partition",
-                                    disable=not progress):
-                rewrite_partition(store, kind, part, paths, tag)
+            todo = [(part, group) for part, files in sorted(_live_by_partition(store, kind).items())
+                    for group in _merge_groups(files, rewrite=rewrite)]
+            for i, (part, paths) in enumerate(tqdm(todo, desc=f"compact {kind}", unit="file",
+                                                   disable=not progress)):
+                rewrite_partition(store, kind, part, paths, f"{tag}-{i}")
                 merged_files += len(paths)
-                partitions += 1
+                files_written += 1
         if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:
             rel, replaced = plate_index.merge_levels(store, tag)
             with store.db.transaction() as tx:
@@ -116,5 +149,5 @@ def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
             for p in replaced:
                 (store.path / p).unlink(missing_ok=True)
             merged_files += len(replaced)
-            partitions += 1
-        return {"partitions": partitions, "files_merged": merged_files}
+            files_written += 1
+        return {"files_written": files_written, "files_merged": merged_files}

@@ -247,6 +247,46 @@ def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
     assert summary["most_files_in_a_plate_bucket"] == 1 and not summary["compaction_advised"]
 
 
+def test_compaction_writes_files_of_bounded_size_and_a_second_run_merges_nothing(kit, monkeypatch):
+    """Compaction reads, sorts and writes each new file whole: capping its rows bounds the memory whatever
+    the store's size. Full files (half the cap or more) stay as they are, so compacting again merges nothing,
+    and searches see every read throughout; a store of full files is not flagged for compaction."""
+    from alpr_lib import session as session_module
+    from alpr_lib.store import compact
+
+    cap = 20  # a 600-read batch over 3 days writes ~200-row day files (full) and ~9-row bucket files
+    monkeypatch.setattr(compact, "COMPACT_MAX_ROWS", cap)
+    monkeypatch.setattr(session_module, "COMPACT_MAX_ROWS", cap)
+    svc, analyst, admin = kit.login("ingest"), kit.login("analyst"), kit.login("admin")
+    batches = [random_reads(600, seed=400 + i, prefix=f"M{i}-", days=3) for i in range(3)]
+    for batch in batches:
+        svc.ingest_reads(batch, progress=False)
+    store = Store.open(kit.path)
+
+    def live() -> list[dict]:
+        return store.db.query("SELECT kind, partition, rows, batch_id FROM store_files "
+                              "WHERE kind IN ('reads', 'by_plate') AND live=1")
+
+    day_files_before = sorted(f["rows"] for f in live() if f["kind"] == "reads")
+    result = admin.compact_store(progress=False)
+    assert result["files_merged"] > result["files_written"] > 0
+    files = live()
+    assert sorted(f["rows"] for f in files if f["kind"] == "reads") == day_files_before  # full: untouched
+    written = [f for f in files if f["batch_id"].startswith("c")]
+    assert written and all(f["rows"] <= cap for f in written)
+    per_partition: dict[tuple[str, str], list[int]] = {}
+    for f in files:
+        per_partition.setdefault((f["kind"], f["partition"]), []).append(f["rows"])
+    assert all(sum(rows < cap // 2 for rows in sizes) <= 1 for sizes in per_partition.values())
+    assert any(len(sizes) > 1 for (kind, _), sizes in per_partition.items() if kind == "by_plate")
+    everything = pl.concat(batches)
+    for pattern, regex in (("*BK12*", "BK12"), ("7AB*", "^7AB")):
+        got = analyst.search_plates(pattern, purpose="stolen plates", exact=True)
+        assert sorted(got["read_id"]) == sorted(everything.filter(pl.col("plate").str.contains(regex))["read_id"])
+    assert admin.compact_store(progress=False)["files_merged"] == 0
+    assert not admin.store_summary()["compaction_advised"]
+
+
 def test_a_written_dictionary_level_is_kept_in_memory(tmp_path):
     """The ingesting process folds levels it wrote itself: it must not read them back from disk."""
     level = pl.DataFrame({"plate": ["7ABC123"], "n_reads": [1],
