@@ -43,8 +43,8 @@ SMALL_FILE_ROWS = {"reads": 65_536, "by_plate": 16_384}
 #: Small files a partition may hold before ingest merges them.
 SMALL_FILES_MERGE_AT = 4
 #: Rows of the largest file compaction writes. A file is read, sorted and written whole, so this bounds the
-#: memory of compaction (~1 GB at 100M reads, whose largest partitions, the plate buckets, hold 1.56M rows);
-#: files of at least half this size are full and stay as they are.
+#: memory of compaction: 1.3 GB at 100M reads (whose largest partitions, the plate buckets, hold 1.56M rows),
+#: at most ~1.45 GB for a full 2M-row file. Files of at least half this size are full and stay as they are.
 COMPACT_MAX_ROWS = 2_000_000
 
 
