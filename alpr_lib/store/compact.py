@@ -28,8 +28,8 @@ from alpr_lib.store.schema import DAY_ROW_GROUP
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["COMPACT_MAX_ROWS", "SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "merge_small_files",
-           "rewrite_partition"]
+__all__ = ["COMPACT_MAX_ROWS", "SMALL_FILES_MERGE_AT", "SMALL_FILE_ROWS", "compact_days", "compact_locked",
+           "merge_small_files", "rewrite_partition"]
 
 
 _KINDS = {  # kind -> (path template, sort keys, row group size, key column for the manifest range, lookup column)
@@ -127,27 +127,32 @@ def compact_days(store: Store, *, progress: bool = False, rewrite: bool = False,
 
     ``rewrite=True`` rewrites every file, even alone (after a change of layout, e.g. row-group size)."""
     with writer_lock(store.path):
-        tag = _new_tag()
-        merged_files = files_written = 0
-        for kind in _KINDS:
-            if kind not in kinds:
-                continue
-            todo = [(part, group) for part, files in sorted(_live_by_partition(store, kind).items())
-                    for group in _merge_groups(files, rewrite=rewrite)]
-            for i, (part, paths) in enumerate(tqdm(todo, desc=f"compact {kind}", unit="file",
-                                                   disable=not progress)):
-                rewrite_partition(store, kind, part, paths, f"{tag}-{i}")
-                merged_files += len(paths)
-                files_written += 1
-        if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:
-            rel, replaced = plate_index.merge_levels(store, tag)
-            with store.db.transaction() as tx:
-                tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
-                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                           "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (rel, tag, iso(utc_now())))
-            plate_index.forget_dictionaries([str(store.path / p) for p in replaced])
-            for p in replaced:
-                (store.path / p).unlink(missing_ok=True)
-            merged_files += len(replaced)
+        return compact_locked(store, progress=progress, rewrite=rewrite, kinds=kinds)
+
+
+def compact_locked(store: Store, *, progress: bool = False, rewrite: bool = False,
+                   kinds: tuple[str, ...] = tuple(_KINDS)) -> dict[str, int]:
+    """:func:`compact_days` for a caller that holds the writer lock already (a layout upgrade)."""
+    tag = _new_tag()
+    merged_files = files_written = 0
+    for kind in _KINDS:
+        if kind not in kinds:
+            continue
+        todo = [(part, group) for part, files in sorted(_live_by_partition(store, kind).items())
+                for group in _merge_groups(files, rewrite=rewrite)]
+        for i, (part, paths) in enumerate(tqdm(todo, desc=f"compact {kind}", unit="file", disable=not progress)):
+            rewrite_partition(store, kind, part, paths, f"{tag}-{i}")
+            merged_files += len(paths)
             files_written += 1
-        return {"files_written": files_written, "files_merged": merged_files}
+    if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:
+        rel, replaced = plate_index.merge_levels(store, tag)
+        with store.db.transaction() as tx:
+            tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
+            tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
+                       "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (rel, tag, iso(utc_now())))
+        plate_index.forget_dictionaries([str(store.path / p) for p in replaced])
+        for p in replaced:
+            (store.path / p).unlink(missing_ok=True)
+        merged_files += len(replaced)
+        files_written += 1
+    return {"files_written": files_written, "files_merged": merged_files}

@@ -20,7 +20,7 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from alpr_lib.store import plate_index
-from alpr_lib.store.compact import rewrite_partition
+from alpr_lib.store.compact import compact_locked
 from alpr_lib.store.files import write_parquet_atomic, writer_lock
 from alpr_lib.store.records import RecordsDB
 from alpr_lib.store.schema import READ_SCHEMA
@@ -100,10 +100,5 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
         _set_version(tx, LAYOUT_VERSION)
     for path in old:
         (store.path / path).unlink(missing_ok=True)
-    if len(chunks) > 1:  # one file per bucket again
-        by_bucket: dict[str, list[str]] = {}
-        for rel, part, *_ in written:
-            by_bucket.setdefault(part, []).append(rel)
-        for part, paths in sorted(by_bucket.items()):
-            if len(paths) > 1:
-                rewrite_partition(store, "by_plate", part, paths, tag + "c")
+    if len(chunks) > 1:  # as few files per bucket as compaction makes (it bounds the memory this takes)
+        compact_locked(store, kinds=("by_plate",))
