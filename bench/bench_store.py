@@ -159,7 +159,8 @@ def main() -> None:
     if args.phase is not None:
         phase = {"build": lambda: build(store_dir, args.reads, args.seed), "compact": lambda: compact(store_dir),
                  "queries": lambda: {**queries(store_dir), "peak_mb": peak_mb()}}[args.phase]
-        args.json.write_text(json.dumps(phase()))
+        out = json.dumps(phase())
+        args.json.write_text(out) if args.json else print(out)
         return
     result: dict = {"n_reads": args.reads}
     phases = ["queries"]

@@ -58,6 +58,24 @@ def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
         return bool(has_reads)
 
 
+def _rebuild_chunk(store: Store, paths: list[str], name: str, tag: str
+                   ) -> tuple[pl.DataFrame, list[tuple[str, str, int, str, str]]]:
+    """Bucket files and dictionary rows of some day files (a function of its own, so that the chunk's reads
+    are freed before the next chunk is read)."""
+    metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
+    reads = pl.read_parquet([store.path / p for p in paths], columns=list(READ_SCHEMA))
+    by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", "captured_at")
+    del reads  # the sorted copy is all that is needed from here
+    written = []
+    for bucket, part in plate_index.bucket_slices(by_plate):
+        rel = f"index/by_plate/b={bucket:02d}/part-{name}.parquet"
+        write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
+                             metadata=metadata, lookup_column="plate")
+        plates = part.get_column("plate")
+        written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
+    return plate_index.batch_dictionary(by_plate.drop("_k")), written
+
+
 def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
     """Write the bucket copy and the dictionary again from the day files, then swap them in one transaction."""
     tag = f"u{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -70,23 +88,17 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
             size = 0
         chunks[-1].append(row["path"])
         size += row["rows"]
-    metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
     written: list[tuple[str, str, int, str, str]] = []
     deltas = []
     for i, paths in enumerate(tqdm(chunks, desc="upgrading the plate index", unit="chunk", disable=not progress)):
-        reads = pl.read_parquet([store.path / p for p in paths]).select(list(READ_SCHEMA))
-        by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", "captured_at")
-        deltas.append(plate_index.batch_dictionary(by_plate.drop("_k")))
+        delta, files = _rebuild_chunk(store, paths, f"{tag}-{i:05d}", tag)
+        written += files
+        deltas.append(delta)
         if len(deltas) > plate_index.DELTA_LIMIT:  # fold as ingest does: memory stays bounded
             deltas = [plate_index.combine_levels(deltas)]
-        for bucket, part in plate_index.bucket_slices(by_plate):
-            rel = f"index/by_plate/b={bucket:02d}/part-{tag}-{i:05d}.parquet"
-            write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
-                                 metadata=metadata, lookup_column="plate")
-            plates = part.get_column("plate")
-            written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
     dict_rel = f"index/plates-{tag}.parquet"
     plate_index.write_dictionary(plate_index.combine_levels(deltas), store.path / dict_rel)
+    del deltas  # written as one level now; the compaction below needs the memory
     old = [r["path"] for r in store.db.query(
         "SELECT path FROM store_files WHERE kind IN ('by_plate', 'plates', 'plates_delta') AND live = 1")]
     now = iso(utc_now())
