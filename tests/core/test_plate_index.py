@@ -320,3 +320,19 @@ def test_only_vanished_data_files_are_retried(tmp_path):
     with pytest.raises(FileNotFoundError):
         _rerun_if_files_move(missing(str(tmp_path / "exports" / "out.csv")), (data,))
     assert len(calls) == 1
+
+
+def test_a_demo_loaded_in_several_batches_ends_compacted(tmp_path, monkeypatch):
+    """`alpr demo --reads 100_000_000` ingests 50 batches: the demo must end as the README says a bulk load
+    does, with compaction, or its first searches open 50 files per plate bucket."""
+    from alpr_lib import demo
+
+    monkeypatch.setattr(demo, "DEMO_BATCH_ROWS", 10_000)
+    result = demo.build_demo_store(tmp_path / "store", n_reads=30_000)
+    store = Store.open(tmp_path / "store")
+    per_bucket = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
+                                "GROUP BY partition")
+    assert len(per_bucket) == plate_index.N_BUCKETS and all(row["n"] == 1 for row in per_bucket)
+    assert [kind for kind, _ in plate_index.dictionary_levels(store)] == ["plates"]
+    batches = store.db.query("SELECT count(*) AS n, sum(rows_ingested) AS reads FROM ingest_batches")[0]
+    assert batches["n"] >= 3 and batches["reads"] == result.reads_ingested
