@@ -150,7 +150,6 @@ def compact_locked(store: Store, *, progress: bool = False, rewrite: bool = Fals
             tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
             tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
                        "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (rel, tag, iso(utc_now())))
-        plate_index.forget_dictionaries([str(store.path / p) for p in replaced])
         for p in replaced:
             (store.path / p).unlink(missing_ok=True)
         merged_files += len(replaced)

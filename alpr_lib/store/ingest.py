@@ -267,7 +267,6 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                        (batch_id, content_sha256, source_name, username, frame.height, batch.kept,
                         batch.duplicates, batch.rejected.get_column("row").n_unique(), iso(now)))
         if dictionary is not None:
-            plate_index.forget_dictionaries([str(store.path / path) for path in dictionary[2]])
             for path in dictionary[2]:
                 (store.path / path).unlink(missing_ok=True)
         try:  # after the commit: the batch is safe whatever happens here

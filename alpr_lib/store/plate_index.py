@@ -223,13 +223,16 @@ def merge_levels(store: Store, tag: str, pending: pl.DataFrame | None = None) ->
     """Write every live level (plus ``pending``, not yet live) as one new main dictionary.
 
     Returns the new file (relative to the store) and the files it replaces; the caller swaps them in
-    its records transaction."""
+    its records transaction. The replaced levels leave this process's cache at once (should the swap
+    fail, they are read from disk again when next needed)."""
     levels = dictionary_levels(store)
     frames = [_read_dictionary(str(path)) for _, path in levels]
     if pending is not None:
         frames.append(pending)
     rel = f"index/plates-{tag}.parquet"
     write_dictionary(combine_levels(frames), store.path / rel)
+    del frames
+    forget_dictionaries([str(path) for _, path in levels])
     return rel, [path.relative_to(store.path).as_posix() for _, path in levels]
 
 
