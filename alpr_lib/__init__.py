@@ -9,6 +9,7 @@ Everything a notebook, dashboard or the CLI does with plate reads goes through a
 Only the names below are public; other modules may change.
 """
 
+from alpr_lib.access.actions import Action, actions
 from alpr_lib.config import Config, Purpose, load_config
 from alpr_lib.errors import (
     AccessDenied,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDenied",
+    "Action",
     "AlprError",
     "AuditIntegrityError",
     "AuthError",
@@ -42,6 +44,7 @@ __all__ = [
     "StoreError",
     "ValidationError",
     "__version__",
+    "actions",
     "load_config",
     "login",
 ]

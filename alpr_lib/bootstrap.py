@@ -14,10 +14,10 @@ __all__ = ["init_store"]
 
 def init_store(path: str | os.PathLike, *, admin_username: str, admin_password: str, full_name: str,
                title: str, organisation: str, kind: str = "operational", name: str | None = None,
-               synthetic: bool = False) -> Store:
+               synthetic: bool = False, records_url: str | None = None) -> Store:
     """Create an empty store with one administrator, whose password must be changed at first login
     unless the store is synthetic (demo stores print ready-to-use credentials)."""
-    store = Store.create(path, kind=kind, name=name, synthetic=synthetic)
+    store = Store.create(path, kind=kind, name=name, synthetic=synthetic, records_url=records_url)
     users.create_user(store.db, store.config, username=admin_username, full_name=full_name, title=title,
                       organisation=organisation, roles=["administrator"], password=admin_password,
                       created_by="alpr init", must_change_password=not synthetic)

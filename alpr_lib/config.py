@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alpr_lib.analysis.limits import parse_offense_limits
 from alpr_lib.errors import ConfigError
 
 __all__ = ["DEFAULT_PURPOSES", "SETTINGS", "Config", "Purpose", "Setting", "load_config"]
@@ -98,6 +97,23 @@ def _purposes(value: Any) -> tuple[Purpose, ...]:
     return tuple(out)
 
 
+def _table_of_tables(value: Any) -> dict[str, dict[str, Any]]:
+    """A mapping of names to small tables of scalars (its meaning is checked by the module that uses it)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"expected a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError("expected a table of tables, e.g. [offense_limits.shooting]")
+    out: dict[str, dict[str, Any]] = {}
+    for name, row in value.items():
+        if not isinstance(row, dict) or not all(isinstance(v, bool | int | float | str) for v in row.values()):
+            raise ConfigError(f"{name!r} must be a table of numbers and true/false values")
+        out[str(name)] = dict(row)
+    return out
+
+
 def _path(value: Any) -> str:
     return str(Path(str(value)).expanduser())
 
@@ -138,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Per offense type: largest canvass radius/window without a supervisor's approval, and whether it is "
             "serious enough for convoy and frequent-location analysis ([offense_limits.<offense>] tables; see "
             "alpr_lib.analysis.limits for the defaults).",
-            parse_offense_limits),
+            _table_of_tables),
     Setting("basemap_style_url", "",
             "Map style URL for kepler.gl maps (e.g. the department's internal tile server); empty uses kepler's "
             "default style. Without network the data layers still draw on a blank basemap.", str),
@@ -167,6 +183,23 @@ class Config:
     def purpose(self, name: str) -> Purpose | None:
         key = name.strip().lower()
         return next((p for p in self._values["purposes"] if p.name == key), None)
+
+    def with_department_settings(self, stored: dict[str, Any]) -> Config:
+        """This config with the settings stored in the records database (``admin.set_setting``) applied.
+
+        An ``ALPR_<NAME>`` variable still wins (deployments and the test suite); unknown names are ignored
+        so an older release can open a store a newer one configured."""
+        values, sources = dict(self._values), dict(self.sources)
+        for name, raw in stored.items():
+            setting = _BY_NAME.get(name)
+            if setting is None or sources.get(name, "").startswith("ALPR_"):
+                continue
+            try:
+                values[name] = setting.parse(raw)
+            except ConfigError as exc:
+                raise ConfigError(f"setting {name!r} (from the records database): {exc}") from None
+            sources[name] = "records database"
+        return Config(values, sources)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)

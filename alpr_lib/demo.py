@@ -67,7 +67,8 @@ def _password() -> str:
 
 
 def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: int = 462,
-                     kind: str = "operational", progress: bool = False) -> DemoResult:
+                     kind: str = "operational", progress: bool = False,
+                     records_url: str | None = None) -> DemoResult:
     """Create the store, its users and a year of synthetic reads; returns the users with passwords."""
     from alpr_lib import samples  # heavy numpy work only when a demo is built
 
@@ -75,7 +76,7 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
     admin = DEMO_USERS[0]
     store = init_store(path, admin_username=admin.username, admin_password=passwords["admin"],
                        full_name=admin.full_name, title=admin.title, organisation=ORG, kind=kind,
-                       name="Milpitas demo", synthetic=True)
+                       name="Milpitas demo", synthetic=True, records_url=records_url)
     banner = store.banner()
     store.close()
     admin_session = login(admin.username, passwords["admin"], path, client="cli")

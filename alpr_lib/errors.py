@@ -21,7 +21,14 @@ __all__ = [
 
 
 class AlprError(Exception):
-    """Root of every error raised by alpr_lib."""
+    """Root of every error raised by alpr_lib.
+
+    ``audit_elements`` lets a refusal say what was resolved before it (e.g. the scenes and limits of a canvass
+    beyond them); the door adds them to the call's audit record."""
+
+    def __init__(self, *args: object, audit_elements: dict | None = None) -> None:
+        super().__init__(*args)
+        self.audit_elements = audit_elements or {}
 
 
 class ConfigError(AlprError):

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from alpr_lib.analysis.limits import OffenseLimit, normalise_offense
 from alpr_lib.errors import AccessDenied, NotFound, ValidationError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import approvals as approval_rows
 from alpr_lib.timeutil import iso, parse_iso
 
 __all__ = ["Approval", "check_request", "get_approval", "insert_approval", "make_approval"]
@@ -39,8 +40,7 @@ class Approval:
     expires_at: datetime
 
 
-_COLUMNS = ("approval_id", "case_number", "offense_type", "analyst", "incident_id", "max_radius_m",
-            "max_before_min", "max_after_min", "reason", "granted_by", "granted_at", "expires_at")
+_COLUMNS = approval_rows.COLUMNS
 
 
 def make_approval(*, case_number: str, offense_type: str, analyst: str, incident_id: str | None,
@@ -57,19 +57,15 @@ def make_approval(*, case_number: str, offense_type: str, analyst: str, incident
                     now, now + timedelta(days=int(valid_days)))
 
 
-def insert_approval(db: RecordsDB, approval: Approval) -> None:
-    values = [getattr(approval, c) for c in _COLUMNS]
-    values = [iso(v) if isinstance(v, datetime) else v for v in values]
-    with db.transaction() as tx:
-        tx.execute(f"INSERT INTO approvals({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                   values)
+def insert_approval(db: Backend, approval: Approval) -> None:
+    values = {c: getattr(approval, c) for c in _COLUMNS}
+    approval_rows.insert(db, {c: iso(v) if isinstance(v, datetime) else v for c, v in values.items()})
 
 
-def get_approval(db: RecordsDB, approval_id: str) -> Approval:
-    rows = db.query("SELECT * FROM approvals WHERE approval_id = ?", (str(approval_id),))
-    if not rows:
+def get_approval(db: Backend, approval_id: str) -> Approval:
+    row = approval_rows.get(db, str(approval_id))
+    if row is None:
         raise NotFound(f"no approval {approval_id!r}; ask a supervisor to record one with s.grant_approval(...)")
-    row = rows[0]
     row["granted_at"], row["expires_at"] = parse_iso(row["granted_at"]), parse_iso(row["expires_at"])
     return Approval(**{c: row[c] for c in _COLUMNS})
 

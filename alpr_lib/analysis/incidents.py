@@ -20,13 +20,13 @@ from shapely.geometry.base import BaseGeometry
 from alpr_lib.analysis.geo import check_lat_lon
 from alpr_lib.analysis.limits import normalise_offense
 from alpr_lib.errors import NotFound, ValidationError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import incidents as incident_rows
 from alpr_lib.timeutil import TimeLike, iso, parse_instant, parse_iso
 
 __all__ = ["INCIDENT_COLUMNS", "Incident", "find_incidents", "get_incident", "insert_incident", "make_incident"]
 
-INCIDENT_COLUMNS = ("incident_id", "case_number", "offense_type", "occurred_start", "occurred_end", "lat",
-                    "lon", "polygon_wkt", "location_name", "summary", "created_at", "created_by")
+INCIDENT_COLUMNS = incident_rows.COLUMNS
 
 _MAX_DURATION_H = 72
 
@@ -113,13 +113,11 @@ def make_incident(*, case_number: str, offense_type: str, occurred_at: TimeLike,
         summary=str(summary or ""), created_at=now, created_by=created_by)
 
 
-def insert_incident(db: RecordsDB, incident: Incident) -> None:
+def insert_incident(db: Backend, incident: Incident) -> None:
     row = incident.as_row()
     for key in ("occurred_start", "occurred_end", "created_at"):
         row[key] = iso(row[key])
-    with db.transaction() as tx:
-        tx.execute(f"INSERT INTO incidents({', '.join(INCIDENT_COLUMNS)}) VALUES "
-                   f"({', '.join('?' for _ in INCIDENT_COLUMNS)})", [row[c] for c in INCIDENT_COLUMNS])
+    incident_rows.insert(db, row)
 
 
 def _from_row(row: dict[str, Any]) -> Incident:
@@ -129,24 +127,18 @@ def _from_row(row: dict[str, Any]) -> Incident:
                     parse_iso(row["created_at"]), row["created_by"])
 
 
-def get_incident(db: RecordsDB, incident_id: str) -> Incident:
-    rows = db.query("SELECT * FROM incidents WHERE incident_id = ?", (incident_id,))
-    if not rows:
+def get_incident(db: Backend, incident_id: str) -> Incident:
+    row = incident_rows.get(db, str(incident_id))
+    if row is None:
         raise NotFound(f"no incident {incident_id!r}; list them with s.incidents() or record one with "
                        "s.create_incident(...)")
-    return _from_row(rows[0])
+    return _from_row(row)
 
 
-def find_incidents(db: RecordsDB, *, case_number: str | None = None,
+def find_incidents(db: Backend, *, case_number: str | None = None,
                    offense_type: str | None = None) -> list[Incident]:
-    sql, params = "SELECT * FROM incidents WHERE 1=1", []
-    if case_number:
-        sql += " AND case_number = ?"
-        params.append(case_number)
-    if offense_type:
-        sql += " AND offense_type = ?"
-        params.append(normalise_offense(offense_type))
-    return [_from_row(r) for r in db.query(sql + " ORDER BY occurred_start, incident_id", params)]
+    return [_from_row(r) for r in incident_rows.find(
+        db, case_number=case_number, offense_type=normalise_offense(offense_type) if offense_type else None)]
 
 
 def incidents_frame(items: list[Incident], zone_name: str) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from alpr_lib.errors import AccessDenied, ConfigError, ValidationError
@@ -130,21 +131,29 @@ def parse_offense_limits(value: Any) -> dict[str, OffenseLimit]:
     return table
 
 
-def _table(config: Any) -> dict[str, OffenseLimit]:
-    table = getattr(config, "offense_limits", None)
-    return table if isinstance(table, dict) and table else DEFAULT_LIMITS
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> dict[str, OffenseLimit]:
+    return parse_offense_limits(json.loads(text))
+
+
+def offense_table(config: Any) -> dict[str, OffenseLimit]:
+    """The department's table (its ``offense_limits`` setting over the defaults)."""
+    raw = getattr(config, "offense_limits", None)
+    if not raw:
+        return DEFAULT_LIMITS
+    return _parsed(json.dumps(raw, sort_keys=True))
 
 
 def limit_for(config: Any, offense_type: str) -> OffenseLimit:
     """The limit row for an offense (the ``other`` row, renamed, when the offense is not listed)."""
     name = normalise_offense(offense_type)
-    table = _table(config)
+    table = offense_table(config)
     return table.get(name) or replace(table[OTHER], offense_type=name)
 
 
 def require_serious(config: Any, offense_type: str | None, what: str) -> str:
     """Convoy and frequent-location analysis are allowed only for the configured serious offenses."""
-    table = _table(config)
+    table = offense_table(config)
     serious = sorted(k for k, v in table.items() if v.serious)
     if offense_type is None or not str(offense_type).strip():
         raise AccessDenied(f"{what} needs the offense_type under investigation; it must be one of the serious "

@@ -34,6 +34,26 @@ class AuditRecord:
     session_id: str | None = None
     store_kind: str = "operational"
 
+    def normalised(self) -> AuditRecord:
+        """The record as the database stores it: text fields as text, the query as its JSON round trip.
+
+        Hashing this form (not the caller's objects) means a value such as ``purpose=123`` hashes as the
+        ``'123'`` that is stored, so verification never raises a false alarm on it."""
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        query = json.loads(json.dumps(self.query, sort_keys=True, default=str))
+        count = None if self.result_count is None else int(self.result_count)
+        return AuditRecord(str(self.time), str(self.username), str(self.organisation), str(self.action), query,
+                           text(self.purpose), text(self.case_number), count, str(self.client), str(self.outcome),
+                           text(self.reason), text(self.session_id), str(self.store_kind))
+
+    def as_row(self) -> dict[str, Any]:
+        """Column values for the audit table (without seq and the chain)."""
+        row = asdict(self)
+        row["query"] = json.dumps(self.query, sort_keys=True, default=str)
+        return row
+
     def canonical(self, seq: int, prev_hash: str) -> bytes:
         body = asdict(self)
         body["seq"] = seq

@@ -15,14 +15,13 @@ from typing import Any
 from alpr_lib.audit.events import OUTCOMES, AuditRecord
 from alpr_lib.audit.keys import AuditKey, Checkpoints
 from alpr_lib.errors import AuditIntegrityError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import audit_log as audit_rows
+from alpr_lib.records.audit_log import AuditFilter
 
 __all__ = ["GENESIS", "AuditLog", "VerifyResult"]
 
 GENESIS = "0" * 64
-
-_COLUMNS = ("seq", "time", "session_id", "username", "organisation", "action", "query", "purpose",
-            "case_number", "result_count", "client", "outcome", "reason", "store_kind", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def _record_from_row(row: dict[str, Any]) -> AuditRecord:
 class AuditLog:
     """Writer and reader of the audit chain of one store."""
 
-    def __init__(self, db: RecordsDB, key: AuditKey, checkpoints: Checkpoints) -> None:
+    def __init__(self, db: Backend, key: AuditKey, checkpoints: Checkpoints) -> None:
         self._db = db
         self._key = key
         self._checkpoints = checkpoints
@@ -61,26 +60,19 @@ class AuditLog:
         if record.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
         key = self._key.load()
+        record = record.normalised()  # hash exactly what the database will hand back
         with self._db.transaction() as tx:
-            last = tx.query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            seq = last[0]["seq"] + 1 if last else 1
-            prev = last[0]["hash"] if last else GENESIS
+            last = audit_rows.head(tx)
+            seq = last[0] + 1 if last else 1
+            prev = last[1] if last else GENESIS
             digest = self._key.mac(key, record.canonical(seq, prev))
-            tx.execute(
-                f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                (seq, record.time, record.session_id, record.username, record.organisation, record.action,
-                 json.dumps(record.query, sort_keys=True, default=str), record.purpose, record.case_number,
-                 record.result_count, record.client, record.outcome, record.reason, record.store_kind,
-                 prev, digest),
-            )
+            audit_rows.insert(tx, {**record.as_row(), "seq": seq, "prev_hash": prev, "hash": digest})
         self._checkpoints.append(key, seq, digest, record.time)
         return seq
 
-    def rows(self, where: str = "", params: tuple = (), limit: int | None = None) -> list[dict[str, Any]]:
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM audit_log {where} ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return self._db.query(sql, params)
+    def rows(self, where: AuditFilter | None = None) -> list[dict[str, Any]]:
+        """Stored records in sequence order (``query`` as its JSON text)."""
+        return audit_rows.select(self._db, where)
 
     def verify(self) -> VerifyResult:
         """Check every link and every checkpoint; report the first bad record."""
@@ -89,7 +81,7 @@ class AuditLog:
             checkpoints = self._checkpoints.read(key)
         except AuditIntegrityError as exc:
             return VerifyResult(False, 0, None, str(exc))
-        rows = self._db.query(f"SELECT {', '.join(_COLUMNS)} FROM audit_log ORDER BY seq")
+        rows = audit_rows.select(self._db)
         prev = GENESIS
         by_seq: dict[int, str] = {}
         for index, row in enumerate(rows, start=1):

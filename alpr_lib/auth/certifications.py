@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from alpr_lib.errors import ValidationError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import certifications as cert_rows
 from alpr_lib.timeutil import iso, utc_now
 
 __all__ = ["DEFAULT_COURSE", "current_certification", "list_certifications", "record_certification"]
@@ -13,28 +14,20 @@ __all__ = ["DEFAULT_COURSE", "current_certification", "list_certifications", "re
 DEFAULT_COURSE = "ALPR system user (policy 462)"
 
 
-def record_certification(db: RecordsDB, *, username: str, course: str, completed_at: datetime,
+def record_certification(db: Backend, *, username: str, course: str, completed_at: datetime,
                          expires_at: datetime, certified_by: str) -> int:
     if expires_at <= completed_at:
         raise ValidationError("a certification must expire after it was completed")
     if completed_at > utc_now():
         raise ValidationError("a certification cannot be completed in the future")
-    with db.transaction() as tx:
-        tx.execute("INSERT INTO certifications(username, course, completed_at, expires_at, certified_by, "
-                   "recorded_at) VALUES (?,?,?,?,?,?)",
-                   (username, course, iso(completed_at), iso(expires_at), certified_by, iso(utc_now())))
-        return tx.query("SELECT max(cert_id) AS id FROM certifications")[0]["id"]
+    return cert_rows.insert(db, username=username, course=course, completed_at=iso(completed_at),
+                            expires_at=iso(expires_at), certified_by=certified_by, recorded_at=iso(utc_now()))
 
 
-def current_certification(db: RecordsDB, username: str, now: datetime | None = None) -> dict | None:
+def current_certification(db: Backend, username: str, now: datetime | None = None) -> dict | None:
     """The certification valid now with the latest expiry, or None."""
-    at = iso(now or utc_now())
-    rows = db.query("SELECT * FROM certifications WHERE username = ? AND completed_at <= ? AND expires_at > ? "
-                    "ORDER BY expires_at DESC LIMIT 1", (username, at, at))
-    return rows[0] if rows else None
+    return cert_rows.current(db, username, iso(now or utc_now()))
 
 
-def list_certifications(db: RecordsDB, username: str | None = None) -> list[dict]:
-    if username:
-        return db.query("SELECT * FROM certifications WHERE username = ? ORDER BY completed_at", (username,))
-    return db.query("SELECT * FROM certifications ORDER BY username, completed_at")
+def list_certifications(db: Backend, username: str | None = None) -> list[dict]:
+    return cert_rows.list_rows(db, username)

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from alpr_lib.errors import ValidationError
 
-__all__ = ["PERMISSIONS", "ROLES", "has_permission", "permissions_of", "validate_roles"]
+__all__ = ["EVERYONE", "PERMISSIONS", "ROLES", "SERVICE_PERMISSIONS", "has_permission", "permissions_of",
+           "validate_roles"]
 
 #: Every permission, with the reason it exists.
 PERMISSIONS: dict[str, str] = {
@@ -20,6 +21,10 @@ PERMISSIONS: dict[str, str] = {
     "reads.canvass": "canvass reads around a place and time (462.3(c))",
     "reads.analysis": "sensitive analysis: multi-scene, convoy, frequent locations",
     "reads.ingest": "write reads into the store (462.4: data transferred from vehicles)",
+    "cameras.manage": "add or update cameras in the camera registry",
+    "store.compact": "merge the store's small read files (nightly maintenance; reveals no read data)",
+    "settings.manage": "change the department's settings (recorded with the old and new value)",
+    "self.account": "change your own password and end your own session",
     "incidents.write": "record incidents to canvass around",
     "approvals.grant": "approve a canvass beyond the offense limits for a case",
     "audit.review": "read, export and verify the audit log (462.5(c))",
@@ -34,7 +39,7 @@ ROLES: dict[str, frozenset[str]] = {
     "analyst": frozenset({"reads.search", "reads.history", "reads.details", "reads.canvass",
                           "reads.analysis", "incidents.write", "store.summary"}),
     "operator": frozenset({"reads.search", "reads.history", "reads.details", "reads.ingest",
-                           "store.summary"}),
+                           "cameras.manage", "store.compact", "store.summary"}),
     "supervisor": frozenset({"reads.search", "reads.history", "reads.details", "reads.canvass",
                              "reads.analysis", "incidents.write", "approvals.grant", "dashboards.command",
                              "store.summary"}),
@@ -42,9 +47,16 @@ ROLES: dict[str, frozenset[str]] = {
     "auditor": frozenset({"audit.review", "store.summary"}),
     "trainer": frozenset({"training.certify"}),
     "administrator": frozenset({"users.manage", "training.certify", "audit.review", "reads.ingest",
-                                "dashboards.command", "store.summary"}),
-    "service": frozenset({"reads.ingest"}),
+                                "cameras.manage", "store.compact", "settings.manage", "dashboards.command",
+                                "store.summary"}),
+    "service": frozenset({"reads.ingest", "cameras.manage", "store.compact"}),
 }
+
+#: Every account holds these, whatever its roles.
+EVERYONE = frozenset({"self.account"})
+
+#: All a service account may ever do (it writes reads; it never sees them).
+SERVICE_PERMISSIONS = ROLES["service"] | EVERYONE
 
 
 def validate_roles(roles: Iterable[str], *, service: bool = False) -> tuple[str, ...]:
@@ -64,7 +76,7 @@ def validate_roles(roles: Iterable[str], *, service: bool = False) -> tuple[str,
 
 def permissions_of(roles: Iterable[str]) -> frozenset[str]:
     """Union of the permissions of the given roles."""
-    perms: set[str] = set()
+    perms: set[str] = set(EVERYONE)
     for role in roles:
         perms |= ROLES.get(role, frozenset())
     return frozenset(perms)

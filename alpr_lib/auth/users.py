@@ -6,7 +6,6 @@ reset password must be changed at the next login; disabled accounts cannot log i
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +14,9 @@ from alpr_lib.auth.passwords import check_password_rules, hash_password, verify_
 from alpr_lib.auth.roles import permissions_of, validate_roles
 from alpr_lib.config import Config
 from alpr_lib.errors import AuthError, NotFound, ValidationError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import users as user_rows
+from alpr_lib.records.users import UserRow
 from alpr_lib.timeutil import iso, parse_iso, utc_now
 
 __all__ = ["DESIGNATIONS", "MEMBER_TYPES", "User", "authenticate", "create_user", "designate", "get_user",
@@ -48,9 +49,9 @@ class User:
         return permissions_of(self.roles)
 
 
-def _user(row: dict) -> User:
-    return User(row["username"], row["full_name"], row["title"], row["organisation"], row["member_type"],
-                tuple(json.loads(row["roles"])), bool(row["must_change_password"]), bool(row["disabled"]))
+def _user(row: UserRow) -> User:
+    return User(row.username, row.full_name, row.title, row.organisation, row.member_type, row.roles,
+                row.must_change_password, row.disabled)
 
 
 def _hash(config: Config, password: str) -> str:
@@ -58,27 +59,27 @@ def _hash(config: Config, password: str) -> str:
                          memory_kib=config.password_hash_memory_kib)
 
 
-def get_user(db: RecordsDB, username: str) -> User | None:
-    rows = db.query("SELECT * FROM users WHERE username = ?", (username,))
-    return _user(rows[0]) if rows else None
+def get_user(db: Backend, username: str) -> User | None:
+    row = user_rows.get(db, username)
+    return _user(row) if row else None
 
 
-def require_user(db: RecordsDB, username: str) -> User:
+def require_user(db: Backend, username: str) -> User:
     user = get_user(db, username)
     if user is None:
         raise NotFound(f"no user named {username!r}")
     return user
 
 
-def list_users(db: RecordsDB) -> list[dict]:
-    rows = db.query("SELECT username, full_name, title, organisation, member_type, roles, disabled, "
-                    "must_change_password, locked_until, created_at FROM users ORDER BY username")
-    for row in rows:
-        row["roles"] = ",".join(json.loads(row["roles"]))
-    return rows
+def list_users(db: Backend) -> list[dict]:
+    """Every account as a dict for a table (no password hashes)."""
+    return [{"username": r.username, "full_name": r.full_name, "title": r.title, "organisation": r.organisation,
+             "member_type": r.member_type, "roles": ",".join(r.roles), "disabled": int(r.disabled),
+             "must_change_password": int(r.must_change_password), "locked_until": r.locked_until,
+             "created_at": r.created_at} for r in user_rows.list_rows(db)]
 
 
-def create_user(db: RecordsDB, config: Config, *, username: str, full_name: str, title: str,
+def create_user(db: Backend, config: Config, *, username: str, full_name: str, title: str,
                 organisation: str, roles: list[str] | tuple[str, ...], password: str, created_by: str,
                 member_type: str = "member", must_change_password: bool = True) -> User:
     """Add an account; new users change the password they were given at first login."""
@@ -95,35 +96,32 @@ def create_user(db: RecordsDB, config: Config, *, username: str, full_name: str,
     check_password_rules(password, username=username, min_length=config.password_min_length)
     now = iso(utc_now())
     with db.transaction() as tx:
-        if tx.query("SELECT 1 FROM users WHERE username = ?", (username,)):
+        if user_rows.exists(tx, username):
             raise ValidationError(f"a user named {username!r} already exists")
-        tx.execute(
-            "INSERT INTO users(username, full_name, title, organisation, member_type, roles, password_hash, "
-            "must_change_password, created_at, created_by, password_changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (username, full_name.strip(), title.strip(), organisation.strip(), member_type, json.dumps(roles),
-             _hash(config, password), int(must_change_password), now, created_by, now),
-        )
+        user_rows.insert(tx, UserRow(
+            username, full_name.strip(), title.strip(), organisation.strip(), member_type, tuple(roles),
+            _hash(config, password), bool(must_change_password), False, 0, None, now, created_by, now))
     return require_user(db, username)
 
 
-def authenticate(db: RecordsDB, config: Config, username: str, password: str,
+def authenticate(db: Backend, config: Config, username: str, password: str,
                  now: datetime | None = None) -> User:
     """Check a password; count failures and lock after too many. Messages never say which part was wrong
     beyond what the user needs (an unknown user and a wrong password read the same)."""
     now = now or utc_now()
     failure: str | None = None
     with db.transaction() as tx:  # the failure count must commit even though we then refuse the login
-        rows = tx.query("SELECT * FROM users WHERE username = ?", (username,))
-        if not rows:
+        row = user_rows.get(tx, username)
+        if row is None:
             failure = "login failed: unknown username or wrong password"
-        elif rows[0]["disabled"]:
+        elif row.disabled:
             failure = f"account {username!r} is disabled; ask the ALPR administrator"
-        elif rows[0]["locked_until"] and parse_iso(rows[0]["locked_until"]) > now:
-            until = parse_iso(rows[0]["locked_until"]).astimezone(config.zone)
+        elif row.locked_until and parse_iso(row.locked_until) > now:
+            until = parse_iso(row.locked_until).astimezone(config.zone)
             failure = (f"account {username!r} is locked after repeated failed logins until {until:%H:%M %Z}; "
                        "try again then or ask the ALPR administrator")
-        elif not verify_password(rows[0]["password_hash"], password):
-            failures = rows[0]["failed_logins"] + 1
+        elif not verify_password(row.password_hash, password):
+            failures = row.failed_logins + 1
             locked = None
             failure = "login failed: unknown username or wrong password"
             if failures >= config.lockout_failures:
@@ -131,38 +129,34 @@ def authenticate(db: RecordsDB, config: Config, username: str, password: str,
                 failures = 0
                 failure = (f"login failed: account {username!r} is now locked for {config.lockout_minutes} "
                            f"minutes after {config.lockout_failures} failures")
-            tx.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
-                       (failures, locked, username))
+            user_rows.record_login_failure(tx, username, failures, locked)
         else:
-            tx.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (username,))
-    if failure:
-        raise AuthError(failure)
-    row = rows[0]
+            user_rows.record_login_success(tx, username)
+    if failure or row is None:
+        raise AuthError(failure or "login failed")
     return _user(row)
 
 
-def set_password(db: RecordsDB, config: Config, username: str, new_password: str, *,
+def set_password(db: Backend, config: Config, username: str, new_password: str, *,
                  must_change: bool) -> None:
     """Store a new password (reset by an administrator: ``must_change=True``; changed by the user: False)."""
     user = require_user(db, username)
     check_password_rules(new_password, username=user.username, min_length=config.password_min_length)
-    rows = db.query("SELECT password_hash FROM users WHERE username = ?", (username,))
-    if not must_change and verify_password(rows[0]["password_hash"], new_password):
+    row = user_rows.get(db, username)
+    if not must_change and row is not None and verify_password(row.password_hash, new_password):
         raise ValidationError("the new password must differ from the current one")
-    db.execute("UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?, "
-               "failed_logins = 0, locked_until = NULL WHERE username = ?",
-               (_hash(config, new_password), int(must_change), iso(utc_now()), username))
+    user_rows.update_password(db, username, _hash(config, new_password), must_change=must_change,
+                              changed_at=iso(utc_now()))
 
 
-def set_disabled(db: RecordsDB, username: str, disabled: bool) -> None:
+def set_disabled(db: Backend, username: str, disabled: bool) -> None:
     require_user(db, username)
-    db.execute("UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username))
+    user_rows.set_disabled(db, username, disabled)
 
 
-def designate(db: RecordsDB, designation: str, username: str, title: str, assigned_by: str) -> None:
+def designate(db: Backend, designation: str, username: str, title: str, assigned_by: str) -> None:
     """Record who holds a designation (462.2.1(e): the ALPR administrator's designee, ...)."""
     if designation not in DESIGNATIONS:
         raise ValidationError(f"designation must be one of {DESIGNATIONS}")
     require_user(db, username)
-    db.execute("INSERT OR REPLACE INTO designations(designation, username, title, assigned_at, assigned_by) "
-               "VALUES (?,?,?,?,?)", (designation, username, title, iso(utc_now()), assigned_by))
+    user_rows.set_designation(db, designation, username, title, iso(utc_now()), assigned_by)

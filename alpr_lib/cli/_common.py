@@ -14,10 +14,15 @@ from alpr_lib.errors import AlprError
 from alpr_lib.login import login
 from alpr_lib.session import Session
 
-__all__ = ["AlprGroup", "print_frame", "session_from", "store_option", "user_option"]
+__all__ = ["AlprGroup", "print_frame", "records_url_option", "session_from", "store_option", "user_option"]
 
 store_option = click.option("--store", envvar="ALPR_STORE", required=True, type=click.Path(file_okay=False),
                             help="Store directory (or set ALPR_STORE).")
+records_url_option = click.option(
+    "--records-url", envvar="ALPR_RECORDS_URL", default=None,
+    help="Keep the records database (users, audit log, manifest...) in PostgreSQL, e.g. "
+         "postgresql://alpr@127.0.0.1:5432/alpr (or set ALPR_RECORDS_URL); default: SQLite inside the store. "
+         "Written to the store's store.toml.")
 user_option = click.option("--user", "username", envvar="ALPR_USER", required=True,
                            help="Your username (or set ALPR_USER). The password is prompted for, or read from "
                                 "the file named by ALPR_PASSWORD_FILE.")

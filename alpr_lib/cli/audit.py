@@ -7,7 +7,7 @@ import sys
 import click
 
 from alpr_lib.cli._common import print_frame, session_from, store_option, user_option
-from alpr_lib.store.store import Store
+from alpr_lib.stores import verify_audit_log
 
 
 @click.group()
@@ -21,7 +21,7 @@ def verify(store: str) -> None:
     """Check the audit log's HMAC chain and signed checkpoints. Reveals no read data, so needs no login.
 
     Exits 0 when intact, 4 when tampering is found (naming the first bad record)."""
-    result = Store.open(store).audit.verify()
+    result = verify_audit_log(store)
     click.echo(str(result), err=not result.ok)
     if not result.ok:
         sys.exit(4)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from alpr_lib.cli._common import records_url_option
 from alpr_lib.demo import build_demo_store
 
 
@@ -20,9 +21,11 @@ from alpr_lib.demo import build_demo_store
 @click.option("--kind", type=click.Choice(["operational", "training"]), default="operational", show_default=True)
 @click.option("--credentials-json", type=click.Path(dir_okay=False),
               help="Also write the demo users' passwords as {\"username\": \"password\"} (mode 0600).")
-def demo(store: str, n_reads: int, seed: int, kind: str, credentials_json: str | None) -> None:
+@records_url_option
+def demo(store: str, n_reads: int, seed: int, kind: str, credentials_json: str | None,
+         records_url: str | None) -> None:
     """Create a demo store (synthetic reads around Milpitas, CA) and print its users' passwords."""
-    result = build_demo_store(store, n_reads=n_reads, seed=seed, kind=kind, progress=True)
+    result = build_demo_store(store, n_reads=n_reads, seed=seed, kind=kind, progress=True, records_url=records_url)
     click.echo(f"\n{result.banner}: {result.reads_ingested} reads ingested at {Path(store).resolve()}")
     click.echo("demo users (synthetic store: passwords need no change):")
     for user in result.users:

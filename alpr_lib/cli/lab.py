@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from alpr_lib.store.store import Store
+from alpr_lib.stores import store_banner
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -20,8 +20,8 @@ from alpr_lib.store.store import Store
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
 def lab(store: str, notebooks: str | None, jupyter_args: tuple[str, ...]) -> None:
     """Start JupyterLab on the notebooks, with ALPR_STORE set. Extra arguments go to jupyter lab."""
-    opened = Store.open(store)  # fail early and clearly on a wrong path
-    click.echo(f"opening JupyterLab on {opened.banner()}")
+    banner = store_banner(store)  # fail early and clearly on a wrong path
+    click.echo(f"opening JupyterLab on {banner}")
     directory = Path(notebooks) if notebooks else (Path("notebooks") if Path("notebooks").is_dir() else Path.cwd())
     env = dict(os.environ, ALPR_STORE=str(Path(store).resolve()), ALPR_CLIENT="notebook")
     args = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={directory}", "--LabApp.news_url=None"]

@@ -12,6 +12,7 @@ from alpr_lib.cli.ingest import compact, ingest
 from alpr_lib.cli.init import init
 from alpr_lib.cli.lab import lab
 from alpr_lib.cli.search import history, search
+from alpr_lib.cli.upgrade import upgrade
 from alpr_lib.cli.users import users
 
 
@@ -21,7 +22,7 @@ def cli() -> None:
     """ALPR Workbench: audited access to license plate reader data under policy 462."""
 
 
-for command in (init, demo, users, ingest, compact, search, history, audit, lab):
+for command in (init, demo, users, ingest, compact, search, history, audit, lab, upgrade):
     cli.add_command(command)
 
 try:  # the recognition engine adds its commands when its package is present

@@ -53,7 +53,8 @@ def list_(store: str, username: str) -> None:
 @click.option("--enable", is_flag=True, help="Re-enable instead.")
 def disable(store: str, username: str, target: str, enable: bool) -> None:
     """Disable (or re-enable) an account."""
-    session_from(store, username).set_user_disabled(target, not enable)
+    admin = session_from(store, username).admin
+    (admin.enable_user if enable else admin.disable_user)(target)
     click.echo(f"{target} {'enabled' if enable else 'disabled'}")
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import polars as pl
 
+from alpr_lib.records import manifest
 from alpr_lib.search.patterns import PlatePattern
 from alpr_lib.store import plate_index
 from alpr_lib.store.schema import READ_SCHEMA
@@ -95,10 +96,9 @@ def reads_of_plates(store: Store, plates: pl.DataFrame, *, start: datetime | Non
 
 def read_by_id(store: Store, read_id: str) -> pl.DataFrame:
     """One read by id (zero or one row). Uses the manifest's per-file id ranges to skip files."""
-    rows = store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1 AND min_key <= ? "
-                          "AND max_key >= ?", (read_id, read_id))
+    rows = manifest.files_overlapping(store.db, "reads", read_id, read_id)
     zone = store.config.timezone
     if not rows:
         return _empty(zone).drop("match", "substitutions")
-    found = pl.scan_parquet([store.path / r["path"] for r in rows]).filter(pl.col("read_id") == read_id).collect()
+    found = pl.scan_parquet([store.path / path for path in rows]).filter(pl.col("read_id") == read_id).collect()
     return found.with_columns(pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))

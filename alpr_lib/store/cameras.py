@@ -5,14 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from alpr_lib.errors import ValidationError
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import cameras as camera_rows
 from alpr_lib.store.schema import CAMERA_SCHEMA
 from alpr_lib.timeutil import iso, utc_now
 
 __all__ = ["load", "upsert"]
 
 
-def upsert(db: RecordsDB, cameras: pl.DataFrame) -> int:
+def upsert(db: Backend, cameras: pl.DataFrame) -> int:
     """Validate and insert or replace cameras; returns how many were written."""
     missing = [c for c in ("camera_id", "name", "kind", "agency") if c not in cameras.columns]
     if missing:
@@ -30,14 +31,12 @@ def upsert(db: RecordsDB, cameras: pl.DataFrame) -> int:
             if lat is None or lon is None or not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
                 raise ValidationError(f"camera {row['camera_id']}: a fixed camera needs a valid lat/lon")
         rows.append((row["camera_id"], row["name"] or row["camera_id"], row["kind"], row["lat"], row["lon"],
-                     row["direction"], row["agency"], row["unit"], iso(utc_now())))
+                     row["direction"], row["agency"], row["unit"]))
     with db.transaction() as tx:
-        tx.executemany("INSERT OR REPLACE INTO cameras(camera_id, name, kind, lat, lon, direction, agency, unit, "
-                       "updated_at) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        camera_rows.upsert(tx, rows, iso(utc_now()))
     return len(rows)
 
 
-def load(db: RecordsDB) -> pl.DataFrame:
-    rows = db.query("SELECT camera_id, name, kind, lat, lon, direction, agency, unit FROM cameras "
-                    "ORDER BY camera_id")
+def load(db: Backend) -> pl.DataFrame:
+    rows = camera_rows.list_rows(db)
     return pl.DataFrame(rows, schema=CAMERA_SCHEMA, orient="row") if rows else pl.DataFrame(schema=CAMERA_SCHEMA)

@@ -22,6 +22,8 @@ from collections import defaultdict
 import polars as pl
 from tqdm.auto import tqdm
 
+from alpr_lib.records import manifest
+from alpr_lib.records.manifest import FileEntry
 from alpr_lib.store import plate_index
 from alpr_lib.store.files import write_parquet_atomic, writer_lock
 from alpr_lib.store.schema import DAY_ROW_GROUP
@@ -62,10 +64,9 @@ def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag:
                          lookup_column=lookup_column)
     key = frame.get_column(key_column)
     with store.db.transaction() as tx:
-        tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in paths])
-        tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
-                   "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                   (rel, tag, kind, part, frame.height, key.min(), key.max(), iso(utc_now())))
+        manifest.retire(tx, paths)
+        manifest.add_files(tx, tag, [FileEntry(rel, kind, part, frame.height, key.min(), key.max())],
+                           iso(utc_now()))
     for p in paths:
         (store.path / p).unlink(missing_ok=True)
 
@@ -73,14 +74,9 @@ def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag:
 def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None
                        ) -> dict[str, list[tuple[str, int]]]:
     """Live files of ``kind`` by partition, as (path, rows) in the order they were written."""
-    sql = "SELECT path, partition, rows FROM store_files WHERE kind=? AND live=1"
-    params: tuple[object, ...] = (kind,)
-    if max_rows is not None:
-        sql += " AND rows < ?"
-        params = (kind, max_rows)
     by_part: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for row in store.db.query(sql + " ORDER BY path", params):
-        by_part[row["partition"]].append((row["path"], row["rows"]))
+    for entry in manifest.live_with_rows(store.db, kind, max_rows=max_rows):
+        by_part[entry.partition or ""].append((entry.path, entry.rows))
     return by_part
 
 
@@ -147,9 +143,8 @@ def compact_locked(store: Store, *, progress: bool = False, rewrite: bool = Fals
     if "by_plate" in kinds and len(plate_index.dictionary_levels(store)) > 1:
         rel, replaced = plate_index.merge_levels(store, tag)
         with store.db.transaction() as tx:
-            tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
-            tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                       "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (rel, tag, iso(utc_now())))
+            manifest.retire(tx, replaced)
+            manifest.add_files(tx, tag, [FileEntry(rel, "plates")], iso(utc_now()))
         for p in replaced:
             (store.path / p).unlink(missing_ok=True)
         merged_files += len(replaced)

@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend, manifest
 
 __all__ = [
     "WriteJob",
@@ -100,23 +100,17 @@ def write_parquet_many(jobs: list[WriteJob], *, metadata: dict[str, str] | None 
             bar.update()
 
 
-def live_files(db: RecordsDB, root: Path, kind: str, *, first_day: date | None = None,
+def live_files(db: Backend, root: Path, kind: str, *, first_day: date | None = None,
                last_day: date | None = None) -> list[Path]:
     """Live files of ``kind``; for reads, only partitions within [first_day, last_day]."""
-    sql = "SELECT path FROM store_files WHERE kind = ? AND live = 1"
-    params: list[object] = [kind]
-    if first_day is not None:
-        sql += " AND partition >= ?"
-        params.append(first_day.isoformat())
-    if last_day is not None:
-        sql += " AND partition <= ?"
-        params.append(last_day.isoformat())
-    return [root / row["path"] for row in db.query(sql + " ORDER BY partition, path", params)]
+    paths = manifest.live_paths(db, kind, first_partition=first_day.isoformat() if first_day else None,
+                                last_partition=last_day.isoformat() if last_day else None)
+    return [root / p for p in paths]
 
 
-def remove_orphans(db: RecordsDB, root: Path) -> list[Path]:
+def remove_orphans(db: Backend, root: Path) -> list[Path]:
     """Delete data files that no committed transaction lists as live (left by a crash or a rewrite)."""
-    known = {row["path"] for row in db.query("SELECT path FROM store_files WHERE live = 1")}
+    known = set(manifest.live_paths(db))
     removed = []
     images = root / "images"
     if images.exists():  # image folders are listed per batch, as a whole

@@ -21,6 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from alpr_lib.errors import IngestError
+from alpr_lib.records import manifest
+from alpr_lib.records.manifest import BatchRow, FileEntry
 from alpr_lib.store import plate_index
 from alpr_lib.store.compact import merge_small_files
 from alpr_lib.store.files import WriteJob, remove_orphans, write_parquet_many, writer_lock
@@ -139,12 +141,10 @@ def _first_of_each_id(ids: pl.Series) -> pl.Series:
 
 
 def _existing_ids(store: Store, day: date, lo: str, hi: str) -> pl.Series | None:
-    rows = store.db.query(
-        "SELECT path FROM store_files WHERE kind='reads' AND live=1 AND partition=? AND "
-        "NOT (max_key < ? OR min_key > ?)", (day.isoformat(), lo, hi))
+    rows = manifest.files_overlapping(store.db, "reads", lo, hi, partition=day.isoformat())
     if not rows:
         return None
-    return pl.scan_parquet([store.path / r["path"] for r in rows]).select("read_id").collect().to_series()
+    return pl.scan_parquet([store.path / path for path in rows]).select("read_id").collect().to_series()
 
 
 DayParts = list[tuple[date, pl.DataFrame]]
@@ -238,34 +238,30 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
     """
     with writer_lock(store.path):
         remove_orphans(store.db, store.path)
-        seen = store.db.query("SELECT batch_id FROM ingest_batches WHERE content_sha256 = ?", (content_sha256,))
+        seen = manifest.batch_with_content(store.db, content_sha256)
         if seen:
             empty = pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "value": pl.String,
                                          "reason": pl.String})
-            return IngestReport(source_name, frame.height, 0, 0, empty, seen[0]["batch_id"], True)
+            return IngestReport(source_name, frame.height, 0, 0, empty, seen, True)
         batch_id = f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         now = utc_now()
         batch = _write_batch_files(store, frame, batch_id, now, images, progress)
         dictionary = _write_dictionary(store, batch_id, batch.delta) if batch.delta is not None else None
         _fault("before-commit")
         with store.db.transaction() as tx:
-            for kind, files in (("reads", batch.day_files), ("by_plate", batch.bucket_files)):
-                tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, "
-                               "live, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                               [(rel, batch_id, kind, part, rows, lo, hi, iso(now))
-                                for rel, part, rows, lo, hi in files])
+            entries = [FileEntry(rel, kind, part, rows, lo, hi)
+                       for kind, files in (("reads", batch.day_files), ("by_plate", batch.bucket_files))
+                       for rel, part, rows, lo, hi in files]
             if batch.image_folder is not None:
-                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                           "VALUES (?, ?, 'images', NULL, 0, 1, ?)", (batch.image_folder, batch_id, iso(now)))
+                entries.append(FileEntry(batch.image_folder, "images"))
             if dictionary is not None:
                 kind, rel, replaced = dictionary
-                tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in replaced])
-                tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                           "VALUES (?, ?, ?, NULL, ?, 1, ?)", (rel, batch_id, kind, 0, iso(now)))
-            tx.execute("INSERT INTO ingest_batches(batch_id, content_sha256, source_name, username, rows_in, "
-                       "rows_ingested, rows_duplicate, rows_rejected, committed_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                       (batch_id, content_sha256, source_name, username, frame.height, batch.kept,
-                        batch.duplicates, batch.rejected.get_column("row").n_unique(), iso(now)))
+                manifest.retire(tx, replaced)
+                entries.append(FileEntry(rel, kind))
+            manifest.add_files(tx, batch_id, entries, iso(now))
+            manifest.record_batch(tx, BatchRow(
+                batch_id, content_sha256, source_name, username, frame.height, batch.kept, batch.duplicates,
+                batch.rejected.get_column("row").n_unique(), iso(now)))
         if dictionary is not None:
             for path in dictionary[2]:
                 (store.path / path).unlink(missing_ok=True)

@@ -19,10 +19,12 @@ import uuid
 import polars as pl
 from tqdm.auto import tqdm
 
+from alpr_lib.errors import StoreError
+from alpr_lib.records import Backend, manifest, meta
+from alpr_lib.records.manifest import FileEntry
 from alpr_lib.store import plate_index
 from alpr_lib.store.compact import compact_locked
 from alpr_lib.store.files import write_parquet_atomic, writer_lock
-from alpr_lib.store.records import RecordsDB
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
@@ -34,12 +36,24 @@ _CHUNK_ROWS = 2_000_000  # reads rebuilt at a time: bounds the memory an upgrade
 
 
 def layout_version(store: Store) -> int:
-    rows = store.db.query("SELECT value FROM meta WHERE key = 'layout'")
-    return int(rows[0]["value"]) if rows else 1
+    value = meta.get(store.db, "layout")
+    return int(value) if value else 1
 
 
-def _set_version(tx: RecordsDB, version: int) -> None:
-    tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('layout', ?)", (str(version),))
+def _set_version(tx: Backend, version: int) -> None:
+    meta.put(tx, "layout", str(version))
+
+
+def check_layout(store: Store) -> None:
+    """Refuse a store whose Parquet layout is older than this release's (``alpr upgrade`` rebuilds it); a store
+    without reads is simply stamped with the current version."""
+    if layout_version(store) >= LAYOUT_VERSION:
+        return
+    if manifest.live_paths(store.db, "reads"):
+        raise StoreError(f"the store {store.path} was written by an older release and its plate index must be "
+                         f"rebuilt once (minutes for a large store): run `alpr upgrade --store {store.path}`")
+    with store.db.transaction() as tx:
+        _set_version(tx, LAYOUT_VERSION)
 
 
 def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
@@ -49,7 +63,7 @@ def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
     with writer_lock(store.path):
         if layout_version(store) >= LAYOUT_VERSION:  # another process did it while we waited
             return False
-        has_reads = store.db.query("SELECT 1 FROM store_files WHERE kind = 'reads' AND live = 1 LIMIT 1")
+        has_reads = bool(manifest.live_paths(store.db, "reads"))
         if has_reads:
             _rebuild_plate_index(store, progress=sys.stderr.isatty() if progress is None else progress)
         else:
@@ -79,7 +93,7 @@ def _rebuild_chunk(store: Store, paths: list[str], name: str, tag: str
 def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
     """Write the bucket copy and the dictionary again from the day files, then swap them in one transaction."""
     tag = f"u{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    days = store.db.query("SELECT path, rows FROM store_files WHERE kind = 'reads' AND live = 1 ORDER BY path")
+    days = [{"path": e.path, "rows": e.rows} for e in manifest.live_with_rows(store.db, "reads")]
     chunks: list[list[str]] = [[]]
     size = 0
     for row in days:
@@ -99,16 +113,12 @@ def _rebuild_plate_index(store: Store, *, progress: bool) -> None:
     dict_rel = f"index/plates-{tag}.parquet"
     plate_index.write_dictionary(plate_index.combine_levels(deltas), store.path / dict_rel)
     del deltas  # written as one level now; the compaction below needs the memory
-    old = [r["path"] for r in store.db.query(
-        "SELECT path FROM store_files WHERE kind IN ('by_plate', 'plates', 'plates_delta') AND live = 1")]
+    old = manifest.live_paths(store.db, ("by_plate", "plates", "plates_delta"))
     now = iso(utc_now())
     with store.db.transaction() as tx:
-        tx.executemany("UPDATE store_files SET live = 0 WHERE path = ?", [(p,) for p in old])
-        tx.executemany("INSERT INTO store_files(path, batch_id, kind, partition, rows, min_key, max_key, live, "
-                       "created_at) VALUES (?, ?, 'by_plate', ?, ?, ?, ?, 1, ?)",
-                       [(rel, tag, part, rows, lo, hi, now) for rel, part, rows, lo, hi in written])
-        tx.execute("INSERT INTO store_files(path, batch_id, kind, partition, rows, live, created_at) "
-                   "VALUES (?, ?, 'plates', NULL, 0, 1, ?)", (dict_rel, tag, now))
+        manifest.retire(tx, old)
+        manifest.add_files(tx, tag, [FileEntry(rel, "by_plate", part, rows, lo, hi)
+                                     for rel, part, rows, lo, hi in written] + [FileEntry(dict_rel, "plates")], now)
         _set_version(tx, LAYOUT_VERSION)
     for path in old:
         (store.path / path).unlink(missing_ok=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from alpr_lib.records import manifest
 from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
@@ -100,9 +101,7 @@ def bucket_slices(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
 
 def dictionary_levels(store: Store) -> list[tuple[str, Path]]:
     """The live dictionary files as (kind, path): the main level first, then the deltas oldest first."""
-    rows = store.db.query("SELECT path, kind FROM store_files WHERE kind IN ('plates', 'plates_delta') AND live=1 "
-                          "ORDER BY kind = 'plates_delta', created_at, path")
-    return [(row["kind"], store.path / row["path"]) for row in rows]
+    return [(kind, store.path / path) for kind, path in manifest.dictionary_levels(store.db)]
 
 
 _DICTIONARIES: OrderedDict[str, pl.DataFrame] = OrderedDict()  # path -> level, most recently used last
@@ -292,9 +291,8 @@ def plate_reads(store: Store, plates: pl.DataFrame) -> list[pl.DataFrame]:
     jobs = []
     by_bucket = plates.select("plate").unique().with_columns(bucket_expr().alias("bucket"))
     for bucket, wanted in by_bucket.group_by("bucket").agg(pl.col("plate").sort()).iter_rows():
-        for row in store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1 AND partition=?",
-                                  (f"{bucket:02d}",)):
-            jobs.append((str(store.path / row["path"]), wanted))
+        for path in manifest.live_paths(store.db, "by_plate", partition=f"{bucket:02d}"):
+            jobs.append((str(store.path / path), wanted))
     if len(jobs) == 1:
         found = [_read_plates(*jobs[0])]
     else:  # Parquet decoding releases the GIL: read the buckets side by side

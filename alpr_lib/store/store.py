@@ -2,14 +2,16 @@
 
 Layout::
 
-    STORE/store.toml            identity: store_id, kind (operational | training), created_at
+    STORE/store.toml            identity: store_id, kind (operational | training), created_at, records_url
     STORE/department.toml       department configuration (optional; see alpr_lib.config)
-    STORE/records.db            system of record (SQLite, WAL)
+    STORE/records.db            system of record (SQLite, WAL), unless records_url names a PostgreSQL database
     STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, in time order
     STORE/index/by_plate/b=NN/part-<batch>.parquet     the same reads in 64 plate buckets, sorted by plate
     STORE/index/plates-[delta-]<batch>.parquet         plate dictionary levels (distinct plates, counts, first/last)
 
-Only :class:`alpr_lib.session.Session` hands data to users; this class is the plumbing under it.
+Only the audited door (:mod:`alpr_lib.access.door`) hands data to users; this class is the plumbing under it.
+Opening a store does no heavy work: it applies pending records migrations (small, transactional) and refuses
+a store whose Parquet layout needs rebuilding, naming the command that does it (``alpr upgrade``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from alpr_lib.audit.keys import AuditKey, Checkpoints
 from alpr_lib.audit.log import AuditLog
 from alpr_lib.config import Config, load_config
 from alpr_lib.errors import StoreError
-from alpr_lib.store.records import SQLiteRecords
+from alpr_lib.records import meta as meta_rows
+from alpr_lib.records import open_records
+from alpr_lib.records import settings as settings_rows
+from alpr_lib.records.migrations import migrate
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["STORE_KINDS", "Store", "resolve_store_path"]
+__all__ = ["STORE_KINDS", "Store", "open_for_upgrade", "records_url_of", "resolve_store_path"]
 
 STORE_KINDS = ("operational", "training")
 
@@ -39,6 +44,11 @@ def resolve_store_path(store: str | os.PathLike | None) -> Path:
     return Path(value).expanduser()
 
 
+def records_url_of(meta: dict) -> str | None:
+    """Where the records database is: ``ALPR_RECORDS_URL``, else ``records_url`` in store.toml, else SQLite."""
+    return os.environ.get("ALPR_RECORDS_URL") or meta.get("records_url") or None
+
+
 class Store:
     """An opened store directory."""
 
@@ -48,9 +58,10 @@ class Store:
         self.kind: str = meta["kind"]
         self.synthetic: bool = bool(meta.get("synthetic", False))
         self.name: str = meta.get("name", path.name)
-        self.config = config
-        self.db = SQLiteRecords(path / "records.db")
-        self.db.migrate()
+        self.records_url = records_url_of(meta)
+        self.db = open_records(self.records_url, path)
+        migrate(self.db)
+        self.config = config.with_department_settings(settings_rows.get_all(self.db))
         self.audit_key = AuditKey(config.key_dir, path, self.store_id)
         self.audit = AuditLog(self.db, self.audit_key, Checkpoints(config.checkpoint_dir, path, self.store_id))
 
@@ -82,7 +93,7 @@ class Store:
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, kind: str = "operational", name: str | None = None,
-               synthetic: bool = False) -> Store:
+               synthetic: bool = False, records_url: str | None = None) -> Store:
         """Make a new, empty store directory (refuses a non-empty one)."""
         if kind not in STORE_KINDS:
             raise StoreError(f"store kind must be one of {STORE_KINDS}, not {kind!r}")
@@ -94,14 +105,21 @@ class Store:
             (path / sub).mkdir(mode=0o750)
         meta = {"store_id": uuid.uuid4().hex, "kind": kind, "name": name or path.name,
                 "synthetic": synthetic, "created_at": iso(utc_now())}
+        records_url = records_url or os.environ.get("ALPR_RECORDS_URL")
+        if records_url:
+            meta["records_url"] = records_url
         lines = [f'{k} = {str(v).lower() if isinstance(v, bool) else repr(str(v))}' for k, v in meta.items()]
         tmp = path / ".store.toml.tmp"
         tmp.write_text("\n".join(lines).replace("'", '"') + "\n")
         os.replace(tmp, path / "store.toml")
         store = cls.open(path)
         with store.db.transaction() as tx:
+            owner = meta_rows.get(tx, "store_id")
+            if owner is not None and owner != meta["store_id"]:
+                raise StoreError(f"the records database {tx.location} already belongs to store {owner}; give "
+                                 "each store a database of its own (an empty PostgreSQL database)")
             for key in ("store_id", "kind"):
-                tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(meta[key])))
+                meta_rows.put(tx, key, str(meta[key]))
         if not store.audit_key.exists():
             store.audit_key.create()
         return store
@@ -109,6 +127,18 @@ class Store:
     @classmethod
     def open(cls, path: str | os.PathLike | None = None) -> Store:
         """Open an existing store; ``None`` means ``ALPR_STORE``."""
+        store = cls._open(path)
+        from alpr_lib.store.layout import check_layout  # it builds on this module
+
+        try:
+            check_layout(store)
+        except StoreError:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike | None = None) -> Store:
         path = resolve_store_path(path)
         meta_path = path / "store.toml"
         if not meta_path.exists():
@@ -123,17 +153,25 @@ class Store:
         if meta.get("kind") not in STORE_KINDS or not meta.get("store_id"):
             raise StoreError(f"{meta_path} is damaged: it must name a store_id and a kind in {STORE_KINDS}")
         store = cls(path, meta, load_config(path))
-        recorded = {r["key"]: r["value"] for r in store.db.query("SELECT key, value FROM meta")}
+        recorded = meta_rows.get_all(store.db)
         for key in ("store_id", "kind"):
             if key in recorded and recorded[key] != str(meta[key]):
+                store.close()
                 raise StoreError(
-                    f"{meta_path} says {key}={meta[key]!r} but the records database says {recorded[key]!r}; "
-                    "a store's identity and kind never change (training and operational data never mix)"
+                    f"{meta_path} says {key}={meta[key]!r} but the records database {store.db.location} says "
+                    f"{recorded[key]!r}; a store and its records database belong together (and a store's kind "
+                    "never changes: training and operational data never mix)"
                 )
-        from alpr_lib.store.layout import upgrade_layout  # it builds on this module
-
-        upgrade_layout(store)  # like the records migrations: an older store is brought up to date once
+        if "store_id" not in recorded and (path / "reads").exists() and any((path / "reads").iterdir()):
+            store.close()
+            raise StoreError(f"the records database {store.db.location} is empty but the store {path} holds reads; "
+                             "it is not this store's records database (check ALPR_RECORDS_URL / records_url)")
         return store
 
     def close(self) -> None:
         self.db.close()
+
+
+def open_for_upgrade(path: str | os.PathLike | None) -> Store:
+    """Open a store even if its Parquet layout is older (for ``alpr upgrade`` and ``alpr audit verify``)."""
+    return Store._open(path)

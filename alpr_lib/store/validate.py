@@ -14,6 +14,7 @@ from datetime import timedelta
 import polars as pl
 
 from alpr_lib.errors import IngestError
+from alpr_lib.normalise import normalise_plate_expr
 from alpr_lib.store.schema import PLATE_MAX_LEN, PLATE_MIN_LEN, READ_REQUIRED, READ_SCHEMA
 from alpr_lib.timeutil import utc_now
 
@@ -28,11 +29,6 @@ class Validated:
     good: pl.DataFrame  # READ_SCHEMA columns plus "_row"
     rejected: pl.DataFrame  # row, column, value, reason
     ignored_columns: tuple[str, ...]
-
-
-def normalise_plate_expr(column: str = "plate") -> pl.Expr:
-    """Upper-case, without spaces, dashes or dots: how plates are stored and compared."""
-    return pl.col(column).cast(pl.String).str.to_uppercase().str.replace_all(r"[\s\-\.·]", "")
 
 
 def _parse_times(col: pl.Expr) -> pl.Expr:

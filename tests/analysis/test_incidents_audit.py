@@ -7,12 +7,13 @@ import json
 import pytest
 
 import alpr_lib as alpr
+from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.store import Store
 from tests.analysis.conftest import PURPOSE, incident_args
 
 
 def _rows(demo, action: str) -> list[dict]:
-    rows = Store.open(demo.path).audit.rows(f"WHERE action = '{action}'")
+    rows = Store.open(demo.path).audit.rows(AuditFilter(action=action))
     for r in rows:
         r["query"] = json.loads(r["query"])
     return rows

@@ -7,8 +7,9 @@ import json
 import pytest
 
 import alpr_lib as alpr
-from alpr_lib.analysis.limits import DEFAULT_LIMITS, parse_offense_limits
+from alpr_lib.analysis.limits import DEFAULT_LIMITS, offense_table, parse_offense_limits
 from alpr_lib.config import load_config
+from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.store import Store
 from tests.analysis.conftest import PURPOSE, incident_args
 
@@ -16,7 +17,7 @@ CASE = "26-004512"  # the shooting: default limit 2000 m, 360 min either side
 
 
 def _last(demo, action: str) -> dict:
-    row = Store.open(demo.path).audit.rows(f"WHERE action = '{action}'")[-1]
+    row = Store.open(demo.path).audit.rows(AuditFilter(action=action))[-1]
     row["query"] = json.loads(row["query"])
     return row
 
@@ -91,11 +92,11 @@ def test_department_toml_overrides_the_defaults(tmp_path):
     (tmp_path / "department.toml").write_text(
         "[offense_limits.shooting]\nmax_radius_m = 5000\n\n[offense_limits.'graffiti tagging']\n"
         "max_after_min = 5\nserious = false\n")
-    table = load_config(tmp_path, env={}).offense_limits
+    table = offense_table(load_config(tmp_path, env={}))
     assert table["shooting"].max_radius_m == 5000 and table["shooting"].max_before_min == 360
     assert table["graffiti tagging"].max_after_min == 5 and table["graffiti tagging"].max_radius_m == 300
-    assert load_config(None, env={}).offense_limits == DEFAULT_LIMITS
-    env = load_config(None, env={"ALPR_OFFENSE_LIMITS": '{"burglary": {"serious": true}}'}).offense_limits
+    assert offense_table(load_config(None, env={})) == DEFAULT_LIMITS
+    env = offense_table(load_config(None, env={"ALPR_OFFENSE_LIMITS": '{"burglary": {"serious": true}}'}))
     assert env["burglary"].serious
     for bad in ({"shooting": {"max_radius_m": -1}}, {"shooting": {"radius": 5}}, {"shooting": 5},
                 {"shooting": {"serious": "yes"}}):

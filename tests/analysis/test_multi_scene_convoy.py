@@ -12,6 +12,7 @@ import pytest
 
 import alpr_lib as alpr
 from alpr_lib.analysis.multiscene import confusion_key
+from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.samples.milpitas import haversine_m as reference_haversine
 from alpr_lib.store.store import Store
 from tests.analysis.conftest import HOTSPOTS, PURPOSE, incident_args
@@ -61,7 +62,7 @@ def test_multi_scene_finds_the_planted_vehicle_with_confusions(demo, analyst, ke
     grouped = analyst.multi_scene(incidents, ms["radius_m"], ms["before_min"], ms["after_min"], purpose=PURPOSE,
                                   case_number=ms["case_numbers"][0], group_confusions=True)
     assert set(grouped.row(0, named=True)["plates"]) == {ms["suspect_plate"], *ms["confusable_reads"]}
-    row = Store.open(demo.path).audit.rows("WHERE action = 'reads.multi_scene'")[-1]
+    row = Store.open(demo.path).audit.rows(AuditFilter(action='reads.multi_scene'))[-1]
     query = json.loads(row["query"])
     assert [s["incident_id"] for s in query["scenes"]] == [i.incident_id for i in incidents]
     assert all({"window_start_utc", "window_end_utc", "geometry"} <= set(s) for s in query["scenes"])
@@ -133,7 +134,7 @@ def test_sensitive_analysis_needs_case_and_serious_offense_and_is_marked_for_rev
         call("9FJR553", purpose="stolen or wanted vehicles", case_number=None, offense_type="robbery")
     call("9FJR553", purpose=PURPOSE, case_number="26-007731", offense_type="Robbery")
     action = {"convoy": "reads.convoy", "frequent_locations": "reads.frequent_locations"}[method]
-    rows = Store.open(demo.path).audit.rows(f"WHERE action = '{action}'")[-4:]
+    rows = Store.open(demo.path).audit.rows(AuditFilter(action=action))[-4:]
     assert [r["outcome"] for r in rows] == ["denied", "denied", "denied", "allowed"]
     for r in rows:
         assert json.loads(r["query"])["review"] is True

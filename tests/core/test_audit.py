@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import alpr_lib as alpr
-from alpr_lib.audit.log import VerifyResult
+from alpr_lib.audit.log import AuditLog, VerifyResult
 from alpr_lib.cli.main import cli
 from alpr_lib.store.store import Store
 from tests.conftest import random_reads
@@ -73,10 +73,10 @@ def test_record_is_written_before_results_are_returned(kit, monkeypatch):
     kit.login("ingest").ingest_reads(random_reads(50), progress=False)
     analyst = kit.login("analyst")
 
-    def broken(record):
+    def broken(self, record):
         raise OSError("disk full")
 
-    monkeypatch.setattr(analyst.store.audit, "append", broken)
+    monkeypatch.setattr(AuditLog, "append", broken)
     with pytest.raises(OSError):
         analyst.search_plates("7ABK123", purpose="stolen plates")
 

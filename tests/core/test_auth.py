@@ -8,6 +8,7 @@ import pytest
 
 import alpr_lib as alpr
 from alpr_lib.auth import users
+from alpr_lib.store.store import Store
 from alpr_lib.timeutil import utc_now
 
 
@@ -39,7 +40,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(kit):
         alpr.login("analyst", "bad-password-11", kit.path)
     with pytest.raises(alpr.AuthError, match="is locked"):
         kit.login("analyst")
-    store = alpr.login("admin", kit.passwords["admin"], kit.path).store
+    store = Store.open(kit.path)
     later = utc_now() + timedelta(minutes=16)
     assert users.authenticate(store.db, store.config, "analyst", kit.passwords["analyst"], now=later)
 
@@ -55,10 +56,10 @@ def test_success_resets_the_failure_count(kit):
 
 
 def test_disabled_account_cannot_log_in(kit):
-    kit.login("admin").set_user_disabled("analyst")
+    kit.login("admin").admin.disable_user("analyst")
     with pytest.raises(alpr.AuthError, match="disabled"):
         kit.login("analyst")
-    kit.login("admin").set_user_disabled("analyst", False)
+    kit.login("admin").admin.enable_user("analyst")
     assert kit.login("analyst").username == "analyst"
 
 
@@ -118,13 +119,13 @@ def test_roles_limit_what_a_user_may_do(kit):
 
 def test_session_expires_after_idle_time_and_max_age(kit):
     session = kit.login("analyst")
-    session._last_seen = utc_now() - timedelta(minutes=31)
+    session._door._last_seen = utc_now() - timedelta(minutes=31)  # the door keeps the session's clock
     with pytest.raises(alpr.AuthError, match="idle"):
         session.search_plates("7AB*", purpose="stolen plates")
     with pytest.raises(alpr.AuthError, match="ended"):
         session.search_plates("7AB*", purpose="stolen plates")
     old = kit.login("analyst")
-    old.started_at = utc_now() - timedelta(hours=8, minutes=1)
+    old._door.started_at = utc_now() - timedelta(hours=8, minutes=1)
     with pytest.raises(alpr.AuthError, match="8 hours"):
         old.plate_history("7ABK123", purpose="stolen plates")
     denied = kit.login("auditor").audit_records(username="analyst", outcome="denied")
@@ -161,7 +162,7 @@ def test_no_store_gives_a_clear_error(tmp_path):
 
 
 def test_password_hashes_are_argon2id_and_never_the_password(kit):
-    store = kit.login("admin").store
+    store = Store.open(kit.path)
     rows = store.db.query("SELECT password_hash FROM users")
     assert all(r["password_hash"].startswith("$argon2id$") for r in rows)
     text = (kit.path / "records.db").read_bytes()

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+import alpr_lib as alpr
 from alpr_lib.store import plate_index
 from alpr_lib.store.ingest import _first_of_each_id
 from alpr_lib.store.store import Store
+from alpr_lib.stores import upgrade_store
 from tests.conftest import random_reads
 
 
@@ -195,9 +197,9 @@ def test_a_search_racing_a_merge_reruns_and_is_audited_once(kit, monkeypatch):
     assert log.height == 1 and log["outcome"].to_list() == ["allowed"]
 
 
-def test_a_store_of_the_older_layout_is_upgraded_when_opened(kit, monkeypatch):
-    """Layout 1 chose buckets by a Polars hash; opening such a store with this library rebuilds the plate
-    index from the day files (never touched) before anyone searches it."""
+def test_a_store_of_the_older_layout_is_refused_until_alpr_upgrade(kit, monkeypatch):
+    """Layout 1 chose buckets by a Polars hash. Opening such a store does no heavy work: it is refused with a
+    message naming `alpr upgrade`, which rebuilds the plate index from the day files (never touched)."""
     from alpr_lib.store import layout
 
     svc = kit.login("ingest")
@@ -212,7 +214,11 @@ def test_a_store_of_the_older_layout_is_upgraded_when_opened(kit, monkeypatch):
     assert layout.layout_version(store) == 1
     monkeypatch.setattr(layout, "_CHUNK_ROWS", 500)  # several chunks, merged per bucket afterwards
 
-    analyst = kit.login("analyst")  # opens the store: the upgrade runs here
+    with pytest.raises(alpr.StoreError, match="alpr upgrade --store"):
+        kit.login("analyst")
+    assert upgrade_store(kit.path) is True
+    assert upgrade_store(kit.path) is False  # a second run finds nothing to do
+    analyst = kit.login("analyst")
     assert layout.layout_version(Store.open(kit.path)) == layout.LAYOUT_VERSION
     everything = pl.concat(batches)
     for pattern, regex in (("7ABK12*", "^7ABK12"), ("*Z12[3B]", "Z12[3B]$")):
@@ -251,7 +257,7 @@ def test_compaction_writes_files_of_bounded_size_and_a_second_run_merges_nothing
     """Compaction reads, sorts and writes each new file whole: capping its rows bounds the memory whatever
     the store's size. Full files (half the cap or more) stay as they are, so compacting again merges nothing,
     and searches see every read throughout; a store of full files is not flagged for compaction."""
-    from alpr_lib import session as session_module
+    from alpr_lib.areas import store_info as session_module
     from alpr_lib.store import compact
 
     cap = 20  # a 600-read batch over 3 days writes ~200-row day files (full) and ~9-row bucket files
@@ -301,7 +307,7 @@ def test_a_written_dictionary_level_is_kept_in_memory(tmp_path):
 def test_only_vanished_data_files_are_retried(tmp_path):
     """A missing file the user named (an export path, an image) fails at once: re-running a call with side
     effects is only safe for the store's own data files."""
-    from alpr_lib.session import _rerun_if_files_move
+    from alpr_lib.access.door import _rerun_if_files_move
 
     data = tmp_path / "store" / "index"
     calls = []

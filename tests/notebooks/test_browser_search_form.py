@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.store import Store
 from tests.jupyterlab import jupyterlab, needs_chromium, notebook_page, run_all
 
@@ -21,7 +22,7 @@ def test_search_form_clicks_search_and_reports_refusals(demo_env, demo_store, tm
         run_all(page)
         page.wait_for_function("() => document.body.innerText.includes('found the planted suspect 7ABK123')",
                                timeout=180_000)
-        before = len(Store.open(demo_store.path).audit.rows("WHERE action = 'reads.search'"))
+        before = len(Store.open(demo_store.path).audit.rows(AuditFilter(action='reads.search')))
         page.locator(".alpr-search-button").first.click()
         message = page.locator(".alpr-message").first
         page.wait_for_function("() => document.querySelector('.alpr-message').innerText.includes('reads of')",
@@ -35,6 +36,6 @@ def test_search_form_clicks_search_and_reports_refusals(demo_env, demo_store, tm
                                timeout=60_000)
         assert "Traceback" not in message.inner_text()
         page.screenshot(path=str(work / "search-form.png"))
-    rows = Store.open(demo_store.path).audit.rows("WHERE action = 'reads.search'")[before:]
+    rows = Store.open(demo_store.path).audit.rows(AuditFilter(action='reads.search'))[before:]
     assert [r["outcome"] for r in rows] == ["allowed", "denied"]
     assert rows[0]["client"] == "notebook" and rows[1]["purpose"] == "criminal investigation"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.store import Store
 from tests.conftest import run_notebook
 
@@ -15,12 +16,12 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_partial_plate
 @pytest.mark.notebook
 def test_partial_plate_notebook_finds_the_planted_suspect(demo_env, demo_store):
     demo_env("analyst")
-    before = Store.open(demo_store.path).audit.rows("WHERE action = 'reads.search'")
+    before = Store.open(demo_store.path).audit.rows(AuditFilter(action='reads.search'))
     for _ in range(2):  # re-runnable on the same store
         executed = run_notebook(NOTEBOOK)
         text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
         assert "found the planted suspect 7ABK123 first" in text
-    after = Store.open(demo_store.path).audit.rows("WHERE action = 'reads.search'")
+    after = Store.open(demo_store.path).audit.rows(AuditFilter(action='reads.search'))
     new = after[len(before):]
     assert len(new) == 2 and all(r["client"] == "notebook" and r["case_number"] == "26-005120" for r in new)
 

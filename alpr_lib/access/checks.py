@@ -1,6 +1,6 @@
 """The access rules every data access passes, in the order they are checked.
 
-Kept apart from :mod:`alpr_lib.session` so the rules read as one list: role permission (462.2.1(a)),
+Called by the door (:mod:`alpr_lib.access.door`) only, so the rules read as one list: role permission (462.2.1(a)),
 current training on an operational store (462.3(d)), an authorised purpose (462.3(a), 462.5(b)) and a case
 number where the purpose needs one. Each failure raises :class:`AccessDenied` with the reason and the fix.
 """
@@ -11,11 +11,12 @@ import re
 from datetime import datetime
 
 from alpr_lib.auth.certifications import current_certification
-from alpr_lib.auth.roles import PERMISSIONS
+from alpr_lib.auth.roles import PERMISSIONS, SERVICE_PERMISSIONS
 from alpr_lib.auth.users import User
 from alpr_lib.config import Config
 from alpr_lib.errors import AccessDenied
-from alpr_lib.store.records import RecordsDB
+from alpr_lib.records import Backend
+from alpr_lib.records import certifications as cert_rows
 
 __all__ = ["check_case_number", "check_permission", "check_purpose", "check_training"]
 
@@ -23,7 +24,7 @@ __all__ = ["check_case_number", "check_permission", "check_purpose", "check_trai
 def check_permission(user: User, permission: str) -> None:
     if permission not in PERMISSIONS:
         raise KeyError(f"undeclared permission {permission!r}")
-    if user.is_service and permission != "reads.ingest":
+    if user.is_service and permission not in SERVICE_PERMISSIONS:
         raise AccessDenied(f"{user.username} is a service account: it may ingest reads, never search or view")
     if permission not in user.permissions:
         raise AccessDenied(
@@ -32,14 +33,13 @@ def check_permission(user: User, permission: str) -> None:
         )
 
 
-def check_training(db: RecordsDB, user: User, store_kind: str, now: datetime) -> None:
+def check_training(db: Backend, user: User, store_kind: str, now: datetime) -> None:
     """462.3(d): no access to operational ALPR data without current department-approved training."""
     if store_kind == "training" or user.is_service:
         return
     if current_certification(db, user.username, now) is None:
-        last = db.query("SELECT expires_at FROM certifications WHERE username = ? ORDER BY expires_at DESC "
-                        "LIMIT 1", (user.username,))
-        why = (f"your ALPR training certification expired on {last[0]['expires_at'][:10]}" if last
+        last = cert_rows.latest_expiry(db, user.username)
+        why = (f"your ALPR training certification expired on {last[:10]}" if last
                else "you have no ALPR training certification on record")
         raise AccessDenied(
             f"{why}. Policy 462.3(d) forbids access to ALPR data without current department-approved "

@@ -1,0 +1,130 @@
+"""Binding a call's arguments to its declared request type, refusing wrong types with a clear message.
+
+Each request field's annotation is its declared type. Accepted forms: ``str``, ``int``, ``float`` (an int is
+accepted), ``bool``, ``X | None``, ``tuple[str, ...]`` (a list or tuple of strings; a lone string is refused,
+because ``cameras="MPD-F001"`` would otherwise be read as seven one-letter cameras), ``Literal[...]`` and
+``Any``. Anything the annotation does not admit is a :class:`ValidationError` naming the argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import numbers
+import types
+import typing
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from alpr_lib.errors import ValidationError
+
+__all__ = ["bind", "signature_of"]
+
+_MAX_TEXT = 10_000
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+@cache
+def signature_of(cls: type) -> inspect.Signature:
+    """The Python signature of a request class: fields before ``KW_ONLY`` positional, the rest keyword-only."""
+    params = []
+    for f in dataclasses.fields(cls):
+        kind = inspect.Parameter.KEYWORD_ONLY if f.kw_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
+        default = (f.default if f.default is not dataclasses.MISSING else
+                   f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
+        params.append(inspect.Parameter(f.name, kind, default=default, annotation=f.type))
+    return inspect.Signature(params)
+
+
+_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "True or False", type(None): "None",
+          datetime: "a datetime", date: "a date"}
+
+
+def _describe(hint: Any) -> str:
+    """A declared type in words for a message ('text or None', 'a list of text')."""
+    if hint in _WORDS:
+        return _WORDS[hint]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(h) for h in typing.get_args(hint)))
+    if origin is tuple:
+        return f"a list of {_describe(typing.get_args(hint)[0])}"
+    if isinstance(hint, type):
+        return hint.__name__
+    return str(hint).replace("typing.", "")
+
+
+def _check(name: str, value: Any, hint: Any) -> Any:
+    """``value`` converted to the declared type, or ValidationError."""
+    if hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(hint):
+            try:
+                return _check(name, value, option)
+            except ValidationError as exc:
+                errors.append(exc)
+        raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
+    if origin is typing.Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise ValidationError(f"{name} must be one of {list(typing.get_args(hint))}, not {_short(value)}")
+    if origin is tuple:
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple | set | frozenset):
+            raise ValidationError(f"{name} must be {_describe(hint)}, e.g. [{_short(value)}], not "
+                                  f"{type(value).__name__}")
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(_check(f"{name}[{i}]", v, item) for i, v in enumerate(value))
+    if hint is type(None):
+        if value is None:
+            return None
+        raise ValidationError(f"{name} must be None")
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
+    elif hint is float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            number = float(value)
+            if math.isfinite(number):
+                return number
+            raise ValidationError(f"{name} must be a finite number, not {number}")
+    elif hint is str:
+        if isinstance(value, str):
+            if len(value) > _MAX_TEXT:
+                raise ValidationError(f"{name} is {len(value):,} characters long; at most {_MAX_TEXT:,} are accepted")
+            return value
+    elif hint in (datetime, date) or isinstance(hint, type):
+        if isinstance(value, hint):
+            return value
+    else:  # an annotation this module does not know: accept (the work validates it)
+        return value
+    raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Build the request from a call's arguments, checked against the declared types."""
+    sig = signature_of(cls)
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ValidationError(f"{exc}; the call takes {sig}") from None
+    bound.apply_defaults()
+    hints = _hints(cls)
+    values = {name: _check(name, value, hints.get(name, Any)) for name, value in bound.arguments.items()}
+    return cls(**values)

@@ -1,0 +1,91 @@
+"""Authentication: a username and password (never prompted for here) become a Session on a store.
+
+This is the one step before a door exists, so it writes its own audit record (action ``login``), allowed or
+denied, and the sessions row the door then keeps alive. Prompting belongs to the surfaces (:mod:`alpr_lib.login`
+for notebooks and terminals, the dashboards' login widget, the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from alpr_lib.access.door import Door, default_client
+from alpr_lib.audit.events import AuditRecord
+from alpr_lib.auth import users
+from alpr_lib.errors import AlprError, AuthError, ValidationError
+from alpr_lib.records import sessions as session_rows
+from alpr_lib.session import Session
+from alpr_lib.store.store import Store
+from alpr_lib.timeutil import iso, utc_now
+
+__all__ = ["PasswordChangeRequired", "open_session"]
+
+_USERNAME_MAX = 64
+
+
+class PasswordChangeRequired(AuthError):
+    """The password was reset: the user must choose a new one (pass ``new_password``) before continuing."""
+
+
+def _record(store: Store, username: str, organisation: str, client: str, outcome: str, reason: str | None,
+            session_id: str | None = None) -> None:
+    store.audit.append(AuditRecord(
+        time=iso(utc_now()), username=username, organisation=organisation, action="login", query={}, client=client,
+        outcome=outcome, reason=reason, session_id=session_id, store_kind=store.kind))
+
+
+def _clean_username(username: object) -> str:
+    if not isinstance(username, str) or not username.strip():
+        raise AuthError("give your username")
+    name = username.strip().lower()
+    if len(name) > _USERNAME_MAX or not name.isascii() or not name.isprintable():
+        # never store what may be a password typed into the wrong field
+        raise AuthError("login failed: unknown username or wrong password")
+    return name
+
+
+def open_session(store: str | os.PathLike | None, username: str, password: str, *, client: str | None = None,
+                 new_password: str | None = None) -> Session:
+    """Check the password (and lockout), complete a forced password change, and return a Session."""
+    opened = Store.open(store)
+    client = client or default_client()
+    try:
+        try:
+            name = _clean_username(username)
+        except AuthError as exc:
+            _record(opened, "(invalid username)", "unknown", client, "denied", str(exc))
+            raise
+        known = users.get_user(opened.db, name)
+        organisation = known.organisation if known else "unknown"
+        if not isinstance(password, str):
+            _record(opened, name, organisation, client, "denied", "no password given")
+            raise AuthError("give your password")
+        try:
+            user = users.authenticate(opened.db, opened.config, name, password)
+        except AuthError as exc:
+            _record(opened, name, organisation, client, "denied", str(exc))
+            raise
+        changed = user.must_change_password
+        if user.must_change_password:
+            if new_password is None:
+                reason = ("your password was reset and must be changed before you can continue: run "
+                          "`alpr users passwd` or log in interactively")
+                _record(opened, name, organisation, client, "denied", reason)
+                raise PasswordChangeRequired(reason)
+            try:
+                users.set_password(opened.db, opened.config, name, new_password, must_change=False)
+            except (AlprError, ValueError) as exc:
+                _record(opened, name, organisation, client, "denied", f"new password refused: {exc}")
+                raise ValidationError(f"new password refused: {exc}") from None
+            user = users.require_user(opened.db, name)
+        started = utc_now()
+        session_id = uuid.uuid4().hex
+        session_rows.insert(opened.db, session_id=session_id, username=name, client=client, started_at=iso(started))
+        _record(opened, name, organisation, client, "allowed", None, session_id)
+    except BaseException:
+        opened.close()
+        raise
+    session = Session(Door(opened, user, client=client, session_id=session_id, started_at=started))
+    session.password_changed_at_login = changed
+    return session

@@ -1,0 +1,195 @@
+"""The one audited door every action passes through, in one order.
+
+session alive -> arguments bound to the declared request type -> permission -> current training -> purpose
+and case number -> the action's plan (frozen) -> the work -> one typed audit record built from the request,
+the plan and the result -> the result. A refused call (AccessDenied, AuthError) is audited as *denied*, a
+failed one as *error*, each exactly once and by this code only; an unexpected exception is audited and
+raised as an :class:`AlprError` saying so. Nothing runs a check twice and there is no second door.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alpr_lib.access.actions import Action, Plan, Request, Result, jsonable
+from alpr_lib.access.arguments import bind
+from alpr_lib.access.checks import check_case_number, check_permission, check_purpose, check_training
+from alpr_lib.audit.events import AuditRecord
+from alpr_lib.auth.users import User
+from alpr_lib.config import Config
+from alpr_lib.errors import AccessDenied, AlprError, AuthError
+from alpr_lib.records import Backend
+from alpr_lib.records import sessions as session_rows
+from alpr_lib.store.store import Store
+from alpr_lib.timeutil import iso, utc_now
+
+__all__ = ["Context", "Door"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an action's plan and work may use: the store (internal), who is asking, and the resolved purpose."""
+
+    store: Store
+    user: User
+    session_id: str
+    client: str
+    now: datetime
+    purpose: str | None = None
+    case_number: str | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.store.config
+
+    @property
+    def db(self) -> Backend:
+        return self.store.db
+
+
+def _rerun_if_files_move(run: Callable[[], T], data_dirs: tuple[Path, ...], attempts: int = 3) -> T:
+    """``run()``, again if a data file it listed (under one of ``data_dirs``) vanished under it: a reader lists
+    the live files, then opens them, and an ingest merging small files (or a compaction) may delete a listed
+    file in between. Any other missing file, e.g. a path the user gave, is an error at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return run()
+        except FileNotFoundError as exc:
+            text = f"{exc.filename or ''} {exc}"
+            if attempt == attempts or not any(str(d) in text for d in data_dirs):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Door:
+    """Runs declared actions for one logged-in user on one store."""
+
+    def __init__(self, store: Store, user: User, *, client: str, session_id: str, started_at: datetime) -> None:
+        self._store = store
+        self.user = user
+        self.client = client
+        self.session_id = session_id
+        self.started_at = started_at
+        self._last_seen = started_at
+        self.ended: str | None = None
+
+    @property
+    def store_kind(self) -> str:
+        return self._store.kind
+
+    def banner(self) -> str:
+        return self._store.banner()
+
+    def purposes(self) -> list[dict[str, Any]]:
+        return [{"name": p.name, "requires_case": p.requires_case, "description": p.description}
+                for p in self._store.config.purposes]
+
+    # ------------------------------------------------------------------ lifetime
+    def _check_alive(self, now: datetime) -> None:
+        if self.ended:
+            raise AuthError(f"this session has ended ({self.ended}); log in again with alpr.login()")
+        cfg = self._store.config
+        row = session_rows.get(self._store.db, self.session_id)
+        reason = None
+        if row is not None and row["ended_at"]:
+            self.ended = row["end_reason"] or "ended"
+            raise AuthError(f"this session was ended ({self.ended}); log in again with alpr.login()")
+        if now - self.started_at > timedelta(hours=cfg.session_max_hours):
+            reason = f"it is more than {cfg.session_max_hours} hours old"
+        elif now - self._last_seen > timedelta(minutes=cfg.session_idle_minutes):
+            reason = f"it was idle for more than {cfg.session_idle_minutes} minutes"
+        if reason:
+            self.end(f"expired: {reason}")
+            raise AuthError(f"your session expired because {reason}; log in again with alpr.login()")
+        self._last_seen = now
+        session_rows.touch(self._store.db, self.session_id, iso(now))
+
+    def end(self, reason: str) -> None:
+        self.ended = reason
+        session_rows.end(self._store.db, self.session_id, iso(utc_now()), reason)
+
+    # ------------------------------------------------------------------ the door
+    def call(self, spec: Action, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run one action for this session's user (see the module docstring for the order)."""
+        now = utc_now()
+        request: Request | None = None
+        plan: Plan | None = None
+        purpose, case = kwargs.get("purpose"), kwargs.get("case_number")
+        try:
+            request = bind(spec.request, args, kwargs)
+            purpose, case = getattr(request, "purpose", None), getattr(request, "case_number", None)
+            self._check_alive(now)
+            check_permission(self.user, spec.permission)
+            if spec.needs_training:
+                check_training(self._store.db, self.user, self._store.kind, now)
+            if spec.needs_purpose:
+                purpose = check_purpose(self._store.config, purpose)
+                case = check_case_number(self._store.config, purpose, case)
+            elif case is not None:
+                case = str(case).strip() or None
+            if spec.needs_case and case is None:
+                raise AccessDenied(f"{spec.name} is tied to a case: give case_number='NN-NNNNNN' (policy 462.5(b))")
+            ctx = Context(self._store, self.user, self.session_id, self.client, now, purpose, case)
+            plan = request.plan(ctx)
+            if spec.rerun_if_files_move:
+                dirs = (self._store.reads_dir, self._store.index_dir)
+                result = _rerun_if_files_move(lambda: request.work(ctx, plan), dirs)
+            else:
+                result = request.work(ctx, plan)
+        except (AccessDenied, AuthError) as exc:
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "denied", str(exc), exc.audit_elements)
+            raise
+        except AlprError as exc:
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", str(exc), exc.audit_elements)
+            raise
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {exc}"
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", text)
+            raise AlprError(f"{spec.name} failed unexpectedly ({text[:300]}); the failure is recorded in the "
+                            "audit log: report it to the ALPR administrator") from exc
+        self._audit(spec, request, kwargs, plan, result, purpose, case, "allowed", None)
+        if result.end_session:
+            self.end(result.end_session)
+        return result.value
+
+    def _audit(self, spec: Action, request: Request | None, kwargs: dict[str, Any], plan: Plan | None,
+               result: Result | None, purpose: Any, case: Any, outcome: str, reason: str | None,
+               refused: dict[str, Any] | None = None) -> None:
+        """Write the one audit record of a call, from what each stage returned."""
+        if request is not None:
+            query = request.describe()
+        else:  # the arguments did not even bind: record them as given (no secrets: those fields are dropped)
+            secret = {f.name for f in spec.fields if f.metadata.get("secret")}
+            query = {"arguments": {k: jsonable(v) for k, v in kwargs.items()
+                                   if k not in secret and k not in ("purpose", "case_number")}}
+        if plan is not None:
+            query.update(plan.audit_elements())
+        if result is not None:
+            query.update(result.elements)
+        if refused:
+            query.update(refused)
+        if spec.review:
+            query["review"] = True
+        self._store.audit.append(AuditRecord(
+            time=iso(utc_now()), username=self.user.username, organisation=self.user.organisation,
+            action=spec.name, query=jsonable(query), purpose=purpose, case_number=case,
+            result_count=result.count if result is not None else None, client=self.client, outcome=outcome,
+            reason=reason, session_id=self.session_id, store_kind=self._store.kind))
+
+
+def default_client() -> str:
+    """Which surface is calling: ``ALPR_CLIENT`` if set, a Jupyter kernel is a notebook, else a script."""
+    import sys
+
+    if os.environ.get("ALPR_CLIENT"):
+        return os.environ["ALPR_CLIENT"]
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return "notebook" if getattr(shell, "kernel", None) is not None else "script"

@@ -1,0 +1,97 @@
+"""The audit log (policy 462.5(c), Civil Code 1798.90.52): read, export and verify it; reading is itself audited."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import KW_ONLY
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from alpr_lib.access.actions import Plan, Request, Result, action
+from alpr_lib.access.door import Context
+from alpr_lib.areas.reads import Window, window_plan
+from alpr_lib.records.audit_log import AuditFilter
+from alpr_lib.timeutil import TimeLike, iso, requested_window
+
+_SCHEMA = {"seq": pl.Int64, "time": pl.String, "session_id": pl.String, "username": pl.String,
+           "organisation": pl.String, "action": pl.String, "query": pl.String, "purpose": pl.String,
+           "case_number": pl.String, "result_count": pl.Int64, "client": pl.String, "outcome": pl.String,
+           "reason": pl.String, "store_kind": pl.String, "prev_hash": pl.String, "hash": pl.String}
+
+
+def audit_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=_SCHEMA, orient="row") if rows else pl.DataFrame(schema=_SCHEMA)
+    return frame.with_columns(pl.col("time").str.to_datetime(time_zone="UTC", time_unit="us"))
+
+
+@action("audit.read", permission="audit.review", namespace="audit", method="records", needs_training=False,
+        aliases=("audit_records",), result="polars.DataFrame")
+class AuditRecords(Request):
+    """Audit records as a DataFrame (auditors, administrators); reading the log is itself audited."""
+
+    _: KW_ONLY
+    start: TimeLike = None
+    end: TimeLike = None
+    username: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    limit: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {**requested_window(self.start, self.end), "username": self.username, "action": self.action,
+                "outcome": self.outcome}
+
+    def plan(self, ctx: Context) -> Window:
+        return window_plan(ctx, self.start, self.end)
+
+    def work(self, ctx: Context, plan: Window) -> Result:
+        rows = ctx.store.audit.rows(AuditFilter(
+            username=self.username, action=self.action, outcome=self.outcome,
+            start=iso(plan.start) if plan.start else None, end=iso(plan.end) if plan.end else None,
+            limit=self.limit))
+        frame = audit_frame(rows)
+        return Result(frame, frame.height)
+
+
+@action("audit.export", permission="audit.review", namespace="audit", method="export", needs_training=False,
+        aliases=("export_audit",), result="int")
+class ExportAudit(Request):
+    """Write the whole audit log to ``path`` (one JSON object per record); returns the record count."""
+
+    path: str | os.PathLike
+    _: KW_ONLY
+    fmt: str = "jsonl"
+
+    def describe(self) -> dict[str, Any]:
+        return {"format": self.fmt, "path": str(self.path)}
+
+    def plan(self, ctx: Context) -> Plan:
+        if self.fmt != "jsonl":
+            from alpr_lib.errors import ValidationError
+
+            raise ValidationError(f"unsupported audit export format {self.fmt!r}; use 'jsonl'")
+        return Plan()
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        target = Path(self.path)
+        rows = ctx.store.audit.rows()
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for row in rows:
+                row["query"] = json.loads(row["query"])
+                handle.write(json.dumps(row, sort_keys=True) + "\n")
+        os.replace(tmp, target)
+        return Result(len(rows), len(rows))
+
+
+@action("audit.verify", permission="audit.review", namespace="audit", method="verify", needs_training=False,
+        aliases=("verify_audit",), result="VerifyResult")
+class VerifyAudit(Request):
+    """Verify the chain and checkpoints (also available without login: ``alpr audit verify``)."""
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        result = ctx.store.audit.verify()
+        return Result(result, result.records)

@@ -1,0 +1,165 @@
+"""Plate reads: search by full or partial plate, one plate's history, one read, ingest (policy 462.3(c), 462.4)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import KW_ONLY, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from alpr_lib.access.actions import Plan, Request, Result, action, jsonable
+from alpr_lib.access.door import Context
+from alpr_lib.errors import NotFound
+from alpr_lib.normalise import full_plate
+from alpr_lib.search import plates as plate_search
+from alpr_lib.search.patterns import PlatePattern, parse_pattern
+from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
+from alpr_lib.timeutil import TimeLike, requested_window, resolved_window, time_window
+
+#: plates listed in one audit record (the count is always complete)
+MAX_PLATES_AUDITED = 200
+
+
+@dataclass(frozen=True)
+class Window(Plan):
+    """A resolved half-open UTC time window."""
+
+    start: Any = None
+    end: Any = None
+
+    def audit_elements(self) -> dict[str, Any]:
+        return resolved_window(self.start, self.end)
+
+
+def window_plan(ctx: Context, start: TimeLike, end: TimeLike) -> Window:
+    lo, hi = time_window(start, end, ctx.config.zone)
+    return Window(lo, hi)
+
+
+@action("reads.search", permission="reads.search", namespace="reads", method="search", needs_purpose=True,
+        aliases=("search_plates",), result="polars.DataFrame", rerun_if_files_move=True)
+class SearchPlates(Request):
+    """Reads whose plate matches a full or partial pattern (policy 462.3(c)), best matches first.
+
+    ``?`` is one unknown character, ``*`` any run, ``[B8]`` a set. OCR confusions (0/O/D/Q, 1/I/L/T, 8/B, ...)
+    match too unless ``exact=True``; exact-character matches rank first, then the most recent. A date or
+    naive time is in the department's zone; an end date includes that whole day."""
+
+    pattern: str
+    _: KW_ONLY
+    purpose: str | None = None
+    case_number: str | None = None
+    start: TimeLike = None
+    end: TimeLike = None
+    region: str | tuple[str, ...] | None = None
+    cameras: tuple[str, ...] | None = None
+    exact: bool = False
+
+    def regions(self) -> list[str] | None:
+        if self.region is None:
+            return None
+        return [self.region] if isinstance(self.region, str) else list(self.region) or None
+
+    def describe(self) -> dict[str, Any]:
+        return {"plate_pattern": self.pattern, "exact": self.exact, **requested_window(self.start, self.end),
+                "region": self.regions(), "cameras": list(self.cameras) if self.cameras else None}
+
+    def plan(self, ctx: Context) -> Window:
+        parse_pattern(self.pattern)  # a bad pattern is refused before any read is touched
+        return window_plan(ctx, self.start, self.end)
+
+    def work(self, ctx: Context, plan: Window) -> Result:
+        matched = plate_search.match_plates(ctx.store, parse_pattern(self.pattern), exact=self.exact,
+                                            start=plan.start, end=plan.end)
+        found = plate_search.reads_of_plates(ctx.store, matched, start=plan.start, end=plan.end,
+                                             regions=self.regions(), cameras=list(self.cameras) if self.cameras
+                                             else None)
+        plates = sorted(set(found.get_column("plate").to_list()))[:MAX_PLATES_AUDITED]
+        return Result(found, found.height, {"plates_returned": plates})
+
+
+@action("reads.history", permission="reads.history", namespace="reads", method="history", needs_purpose=True,
+        aliases=("plate_history",), result="polars.DataFrame", rerun_if_files_move=True)
+class PlateHistory(Request):
+    """Every read of one plate, newest first."""
+
+    plate: str
+    _: KW_ONLY
+    purpose: str | None = None
+    case_number: str | None = None
+    start: TimeLike = None
+    end: TimeLike = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"plate": self.plate, **requested_window(self.start, self.end)}
+
+    def plan(self, ctx: Context) -> Window:
+        full_plate(self.plate, hint="use search_plates for partial plates")
+        return window_plan(ctx, self.start, self.end)
+
+    def work(self, ctx: Context, plan: Window) -> Result:
+        normal = full_plate(self.plate)
+        matched = plate_search.match_plates(ctx.store, PlatePattern.exact(normal), exact=True, start=plan.start,
+                                            end=plan.end)
+        found = plate_search.reads_of_plates(ctx.store, matched, start=plan.start, end=plan.end)
+        return Result(found.drop("match", "substitutions"), found.height)
+
+
+@action("reads.details", permission="reads.details", namespace="reads", method="details", needs_purpose=True,
+        aliases=("read_details",), result="dict", rerun_if_files_move=True)
+class ReadDetails(Request):
+    """One read with all its fields, and its image bytes when the store holds the image."""
+
+    read_id: str
+    _: KW_ONLY
+    purpose: str | None = None
+    case_number: str | None = None
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        found = plate_search.read_by_id(ctx.store, self.read_id)
+        if found.height == 0:
+            raise NotFound(f"no read with id {self.read_id!r}")
+        record = found.row(0, named=True)
+        record["image"] = _image_bytes(ctx, record.get("image_ref"))
+        return Result(record, 1)
+
+
+def _image_bytes(ctx: Context, ref: str | None) -> bytes | None:
+    if not ref or not ref.startswith("store:"):
+        return None
+    images = ctx.store.images_dir.resolve()
+    path = (images / ref.removeprefix("store:")).resolve()
+    if images not in path.parents or not path.is_file():
+        return None
+    return path.read_bytes()
+
+
+@action("reads.ingest", permission="reads.ingest", namespace="reads", method="ingest", aliases=("ingest_reads",),
+        result="IngestReport")
+class IngestReads(Request):
+    """Validate and add a batch of reads (CSV, Parquet or DataFrame) atomically (policy 462.4).
+
+    ``images`` optionally maps read ids to their image (bytes or a file, e.g. a plate crop); the store keeps a
+    copy, which ``reads.details`` returns."""
+
+    source: str | os.PathLike | pl.DataFrame
+    _: KW_ONLY
+    source_name: str | None = None
+    progress: bool = True
+    images: dict | None = None
+
+    def describe(self) -> dict[str, Any]:
+        given = "dataframe" if isinstance(self.source, pl.DataFrame) else str(self.source)
+        return {"source": self.source_name or given}
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        frame, name, digest = load_batch(self.source if isinstance(self.source, pl.DataFrame) else Path(self.source),
+                                         expected_kind=ctx.store.kind)
+        report: IngestReport = ingest_frame(ctx.store, frame, username=ctx.user.username,
+                                            source_name=self.source_name or name, content_sha256=digest,
+                                            progress=self.progress, images=self.images)
+        return Result(report, report.ingested, jsonable({
+            "batch_id": report.batch_id, "rows_in": report.rows_in, "rejected": report.rejected_rows,
+            "duplicates": report.duplicates, "already_ingested": report.already_ingested}))

@@ -1,0 +1,58 @@
+"""Counts about the store and its camera registry: what command staff and operators see (no plate data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alpr_lib.access.actions import Plan, Request, Result, action
+from alpr_lib.access.door import Context
+from alpr_lib.records import manifest
+from alpr_lib.store import cameras as camera_registry
+from alpr_lib.store.compact import COMPACT_MAX_ROWS, SMALL_FILES_MERGE_AT
+
+
+@action("store.summary", permission="store.summary", namespace="store_info", method="summary",
+        needs_training=False, aliases=("store_summary",), result="dict")
+class StoreSummary(Request):
+    """Counts about the store (no plate data): reads, days, files, last ingest, whether compaction is advised."""
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        files = manifest.day_summary(ctx.db)
+        per_bucket = manifest.count_by_partition(ctx.db, "by_plate", COMPACT_MAX_ROWS // 2)
+        summary: dict[str, Any] = {
+            "store": ctx.store.banner(), "kind": ctx.store.kind, "reads": files["reads"], "files": files["files"],
+            "first_day": files["first_day"], "last_day": files["last_day"],
+            "last_ingest": manifest.last_commit(ctx.db),
+            "most_files_in_a_plate_bucket": per_bucket[0][0] if per_bucket else 0,
+            # searches open every file of a bucket: past a handful of files that compaction would merge,
+            # `alpr compact` pays for itself
+            "compaction_advised": max((small for _, small in per_bucket), default=0) > SMALL_FILES_MERGE_AT}
+        return Result(summary, 0)
+
+
+@action("cameras.list", permission="store.summary", namespace="store_info", method="cameras", needs_training=False,
+        aliases=("cameras",), result="polars.DataFrame")
+class ListCameras(Request):
+    """The camera registry (no plate data)."""
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        frame = camera_registry.load(ctx.db)
+        return Result(frame, frame.height)
+
+
+@action("store.department", permission="store.summary", namespace="store_info", method="department",
+        needs_training=False, result="dict")
+class Department(Request):
+    """What forms and maps need from the department's settings: purposes, the case-number example, the serious
+    offenses (convoy, frequent locations), the time zone and the basemap style ('' fetches no basemap)."""
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        from alpr_lib.analysis.limits import offense_table
+
+        cfg = ctx.config
+        info = {"purposes": [{"name": p.name, "requires_case": p.requires_case, "description": p.description}
+                             for p in cfg.purposes],
+                "case_number_example": "24-001234", "timezone": cfg.timezone,
+                "serious_offenses": sorted(k for k, v in offense_table(cfg).items() if v.serious),
+                "basemap_style_url": cfg.basemap_style_url}
+        return Result(info, 0)

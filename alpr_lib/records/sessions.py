@@ -1,0 +1,32 @@
+"""The sessions table: each login's lifetime, so an ended or expired session stays ended everywhere."""
+
+from __future__ import annotations
+
+from alpr_lib.records.backend import Backend
+
+__all__ = ["end", "end_all_of_user", "get", "insert", "touch"]
+
+
+def insert(db: Backend, *, session_id: str, username: str, client: str, started_at: str) -> None:
+    db.execute("INSERT INTO sessions(session_id, username, client, started_at, last_seen_at) VALUES (?,?,?,?,?)",
+               (session_id, username, client, started_at, started_at))
+
+
+def get(db: Backend, session_id: str) -> dict | None:
+    rows = db.query("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+    return rows[0] if rows else None
+
+
+def touch(db: Backend, session_id: str, at: str) -> None:
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE session_id = ?", (at, session_id))
+
+
+def end(db: Backend, session_id: str, at: str, reason: str) -> None:
+    db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE session_id = ? AND ended_at IS NULL",
+               (at, reason, session_id))
+
+
+def end_all_of_user(db: Backend, username: str, at: str, reason: str) -> int:
+    """End every open session of ``username`` (an account disabled or its password reset)."""
+    return db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE username = ? AND ended_at IS NULL",
+                      (at, reason, username))
