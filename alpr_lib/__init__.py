@@ -10,6 +10,7 @@ Only the names below are public; other modules may change.
 """
 
 from alpr_lib.access.actions import Action, actions
+from alpr_lib.areas import NAMESPACES
 from alpr_lib.config import Config, Purpose, load_config
 from alpr_lib.errors import (
     AccessDenied,
@@ -28,6 +29,11 @@ from alpr_lib.session import Session
 
 __version__ = "0.1.0"
 
+
+def areas_namespaces() -> dict[str, str]:
+    """The Session's namespaces and what each holds."""
+    return dict(NAMESPACES)
+
 __all__ = [
     "AccessDenied",
     "Action",
@@ -45,6 +51,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "actions",
+    "areas_namespaces",
     "load_config",
     "login",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 
 import alpr_lib as alpr
 from alpr_lib.bootstrap import init_store
+from tests.pgserver import PostgresServer
 
 ORG = "Milpitas Police Department"
 PASSWORDS = {
@@ -34,7 +38,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     # argon2id at its minimum cost keeps the suite fast; production keeps the RFC 9106 defaults
     monkeypatch.setenv("ALPR_PASSWORD_HASH_TIME_COST", "1")
     monkeypatch.setenv("ALPR_PASSWORD_HASH_MEMORY_KIB", "8192")
-    for name in ("ALPR_USER", "ALPR_PASSWORD_FILE", "ALPR_STORE", "ALPR_CLIENT", "ALPR_FAULT_INJECT"):
+    for name in ("ALPR_USER", "ALPR_PASSWORD_FILE", "ALPR_STORE", "ALPR_CLIENT", "ALPR_FAULT_INJECT",
+                 "ALPR_RECORDS_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -44,16 +49,23 @@ class StoreKit:
 
     path: Path
     passwords: dict[str, str] = field(default_factory=lambda: dict(PASSWORDS))
+    #: the PostgreSQL records database, or None for SQLite inside the store
+    records_url: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.records_url else "sqlite"
 
     def login(self, name: str, **kwargs: object) -> alpr.Session:
         return alpr.login(name, self.passwords[name], self.path, **kwargs)
 
 
-def make_kit(path: Path, *, kind: str = "operational") -> StoreKit:
+def make_kit(path: Path, *, kind: str = "operational", records_url: str | None = None) -> StoreKit:
     store = init_store(path, admin_username="admin", admin_password=PASSWORDS["admin"], full_name="Alex Morgan",
-                       title="ALPR Administrator", organisation=ORG, kind=kind, synthetic=True)
+                       title="ALPR Administrator", organisation=ORG, kind=kind, synthetic=True,
+                       records_url=records_url)
     store.close()
-    kit = StoreKit(path)
+    kit = StoreKit(path, records_url=records_url)
     admin = kit.login("admin")
     for name, roles, member in (("analyst", ["analyst"], "member"), ("trainee", ["analyst"], "member"),
                                 ("auditor", ["auditor"], "member"), ("trainer", ["trainer"], "member"),
@@ -70,6 +82,30 @@ def make_kit(path: Path, *, kind: str = "operational") -> StoreKit:
 @pytest.fixture
 def kit(tmp_path: Path) -> StoreKit:
     return make_kit(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for this test process (stopped at the end, or at exit)."""
+    if not PostgresServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run installs Debian's postgresql package")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql)")
+    server = PostgresServer.start(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.stop()
+
+
+def new_database(server: PostgresServer) -> str:
+    """A fresh, empty database on the test server: one per store, as a department gives each store its own."""
+    return server.create_database(f"alpr_{uuid.uuid4().hex[:16]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_kit(request: pytest.FixtureRequest, tmp_path: Path) -> StoreKit:
+    """The ``kit`` store on each records backend in turn (modules that test both say ``kit = any_kit``)."""
+    url = new_database(request.getfixturevalue("pg_server")) if request.param == "postgresql" else None
+    return make_kit(tmp_path / "store", records_url=url)
 
 
 PLATE_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"

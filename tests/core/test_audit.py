@@ -17,6 +17,37 @@ from tests.conftest import random_reads
 
 
 @pytest.fixture
+def kit(any_kit):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_kit
+
+
+class Attacker:
+    """Someone who can write the records database: sqlite3 on the file, or PostgreSQL's superuser with the
+    append-only triggers switched off (``session_replication_role = replica``). Only the HMAC chain and the
+    checkpoints outside the database catch what either does."""
+
+    def __init__(self, kit) -> None:
+        self.dialect = kit.backend
+        if kit.records_url:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            self.con = psycopg.connect(kit.records_url, autocommit=True, row_factory=dict_row)
+            self.con.execute("SET session_replication_role = replica")
+        else:
+            self.con = sqlite3.connect(kit.path / "records.db", isolation_level=None)
+            self.con.row_factory = sqlite3.Row
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        self.con.execute(sql.replace("?", "%s") if self.dialect == "postgresql" else sql, params)
+
+    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        query = sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+        return [dict(r) for r in self.con.execute(query, params).fetchall()]
+
+
+@pytest.fixture
 def busy(kit):
     """A store with reads and a few dozen audit records of every kind."""
     kit.login("ingest").ingest_reads(random_reads(200), progress=False)
@@ -34,8 +65,8 @@ def _verify(kit) -> VerifyResult:
     return Store.open(kit.path).audit.verify()
 
 
-def _db(kit) -> sqlite3.Connection:
-    return sqlite3.connect(kit.path / "records.db", isolation_level=None)
+def _db(kit) -> Attacker:
+    return Attacker(kit)
 
 
 def test_every_access_path_is_recorded_with_the_civil_code_fields(busy):
@@ -95,8 +126,10 @@ def test_edit_is_detected(busy):
 
 def test_edit_of_a_queried_element_is_detected(busy):
     con = _db(busy)
-    seq = con.execute("SELECT seq FROM audit_log WHERE action='reads.search' AND outcome='allowed'").fetchone()[0]
-    con.execute("UPDATE audit_log SET query = json_set(query, '$.plate_pattern', '8XYZ*') WHERE seq = ?", (seq,))
+    seq = con.rows("SELECT seq FROM audit_log WHERE action='reads.search' AND outcome='allowed'")[0]["seq"]
+    edit = ("jsonb_set(query::jsonb, '{plate_pattern}', '\"8XYZ*\"')::text" if con.dialect == "postgresql"
+            else "json_set(query, '$.plate_pattern', '8XYZ*')")
+    con.execute(f"UPDATE audit_log SET query = {edit} WHERE seq = ?", (seq,))
     assert _verify(busy).first_bad_seq == seq
 
 
@@ -125,8 +158,7 @@ def test_truncation_is_detected_by_the_signed_checkpoint(busy):
 def test_recomputed_chain_without_the_key_is_detected(busy):
     """An attacker rewrites a record and recomputes every hash with plain SHA-256 (no key)."""
     con = _db(busy)
-    con.row_factory = sqlite3.Row
-    rows = [dict(r) for r in con.execute("SELECT * FROM audit_log ORDER BY seq")]
+    rows = con.rows("SELECT * FROM audit_log ORDER BY seq")
     rows[5]["username"] = "someone-else"
     prev = "0" * 64
     for row in rows:
@@ -181,3 +213,17 @@ def test_cli_verify_exit_codes_and_export(busy, tmp_path, monkeypatch):
     _db(busy).execute("UPDATE audit_log SET result_count = 0 WHERE seq = 15")
     bad = runner.invoke(cli, ["audit", "verify", "--store", str(busy.path)])
     assert bad.exit_code == 4 and "seq=15" in bad.output
+
+
+def test_postgresql_refuses_to_change_the_audit_table_even_for_its_owner(kit):
+    """The triggers of migration 1: UPDATE, DELETE and TRUNCATE of audit_log fail for the role that owns it."""
+    if kit.backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no roles (the HMAC chain is what protects it)")
+    import psycopg
+
+    with psycopg.connect(kit.records_url, autocommit=True) as con:
+        for sql in ("UPDATE audit_log SET purpose = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1",
+                    "TRUNCATE audit_log"):
+            with pytest.raises(psycopg.Error, match="append-only"):
+                con.execute(sql)
+    assert _verify(kit).ok

@@ -43,6 +43,12 @@ def _csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def kit(any_kit):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_kit
+
+
 def test_bad_rows_are_rejected_with_row_numbers_and_reasons(kit, tmp_path):
     report = kit.login("ingest").ingest_reads(_csv(tmp_path), progress=False)
     assert report.ingested == 2 and report.rows_in == 11
@@ -161,7 +167,7 @@ def test_compaction_merges_day_files_and_keeps_every_read(kit):
     files_after = store.db.query("SELECT count(*) AS n FROM store_files WHERE kind='reads' AND live=1")[0]["n"]
     assert files_after < files_before and result["files_merged"] > files_before - files_after
     days = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='reads' AND live=1 "
-                          "GROUP BY partition HAVING n > 1")
+                          "GROUP BY partition HAVING count(*) > 1")
     assert days == []
     after = analyst.search_plates("*ABK*", purpose="stolen plates").sort("read_id")
     assert after.equals(before)
@@ -169,7 +175,7 @@ def test_compaction_merges_day_files_and_keeps_every_read(kit):
     on_disk = sum(1 for _ in (kit.path / "reads").rglob("*.parquet"))
     assert on_disk == files_after
     buckets = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
-                             "GROUP BY partition HAVING n > 1")
+                             "GROUP BY partition HAVING count(*) > 1")
     assert buckets == []
 
 
