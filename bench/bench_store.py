@@ -7,6 +7,7 @@ compaction and the queries each run in a process of their own and report that pr
 
     .venv/bin/python bench/bench_store.py --reads 10_000_000 --dir /tmp/bench-10m
     .venv/bin/python bench/bench_store.py --reads 100_000_000 --dir /tmp/bench-100m
+    .venv/bin/python bench/bench_store.py --reads 10_000_000 --dir /tmp/bench-10m-pg --records-url postgresql://...
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def build(store_dir: Path, n_reads: int, seed: int) -> dict:
+def build(store_dir: Path, n_reads: int, seed: int, records_url: str | None = None) -> dict:
     import alpr_lib as alpr
     from alpr_lib import samples
     from alpr_lib.bootstrap import init_store
 
     init_store(store_dir, admin_username="admin", admin_password=PW["admin"], full_name="Bench Admin",
-               title="ALPR Administrator", organisation="Bench PD", synthetic=True).close()
+               title="ALPR Administrator", organisation="Bench PD", synthetic=True, records_url=records_url).close()
     admin = alpr.login("admin", PW["admin"], store_dir)
     admin.add_user("analyst", full_name="Bench Analyst", title="Analyst", organisation="Bench PD", roles=["analyst"],
                    password=PW["analyst"], must_change_password=False)
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--reads", type=lambda v: int(v.replace("_", "")), default=10_000_000)
     parser.add_argument("--dir", type=Path, required=True, help="Work directory (store + keys); reused if built")
     parser.add_argument("--seed", type=int, default=462)
+    parser.add_argument("--records-url", help="Keep the records database in this (empty) PostgreSQL database")
     parser.add_argument("--json", type=Path, help="Write the results as JSON here")
     parser.add_argument("--phase", choices=["build", "compact", "queries"],
                         help="Run one phase in this process (by default each runs in a process of its own, so "
@@ -157,7 +159,8 @@ def main() -> None:
     os.environ.setdefault("ALPR_CHECKPOINT_DIR", str(args.dir / "checkpoints"))
     store_dir = args.dir / "store"
     if args.phase is not None:
-        phase = {"build": lambda: build(store_dir, args.reads, args.seed), "compact": lambda: compact(store_dir),
+        phase = {"build": lambda: build(store_dir, args.reads, args.seed, args.records_url),
+                 "compact": lambda: compact(store_dir),
                  "queries": lambda: {**queries(store_dir), "peak_mb": peak_mb()}}[args.phase]
         out = json.dumps(phase())
         args.json.write_text(out) if args.json else print(out)
@@ -170,7 +173,8 @@ def main() -> None:
     for phase in phases:
         out = args.dir / f".{phase}.json"
         subprocess.run([sys.executable, __file__, "--phase", phase, "--dir", str(args.dir), "--reads",
-                        str(args.reads), "--seed", str(args.seed), "--json", str(out)], check=True)
+                        str(args.reads), "--seed", str(args.seed), "--json", str(out),
+                        *(["--records-url", args.records_url] if args.records_url else [])], check=True)
         result[phase] = json.loads(out.read_text())
     result["reads_bytes"] = sum(p.stat().st_size for p in (store_dir / "reads").rglob("*.parquet"))
     print(json.dumps(result, indent=2))

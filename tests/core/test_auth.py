@@ -176,3 +176,21 @@ def test_password_hashes_are_argon2id_and_never_the_password(kit):
     else:
         text = (kit.path / "records.db").read_bytes()
     assert all(p.encode() not in text for p in kit.passwords.values())
+
+
+@pytest.mark.parametrize("how", ["disable", "reset"])
+def test_disabling_or_resetting_an_account_ends_its_open_sessions(kit, how):
+    """Issue 10 (4): a session must not outlive its account's access; the ending is audited."""
+    analyst = kit.login("analyst")
+    analyst.store_summary()
+    admin = kit.login("admin")
+    if how == "disable":
+        admin.admin.disable_user("analyst")
+    else:
+        admin.reset_password("analyst", "Temporary-pw-777")
+    with pytest.raises(alpr.AuthError, match=r"account disabled|password reset"):
+        analyst.store_summary()
+    log = kit.login("auditor").audit_records(username="analyst")
+    assert log["outcome"].to_list()[-1] == "denied"
+    change = kit.login("auditor").audit_records(username="admin")
+    assert '"sessions_ended":1' in change["query"].to_list()[-1].replace(" ", "")
