@@ -58,10 +58,16 @@ def parse_instant(value: TimeLike, zone: ZoneInfo, *, end: bool = False) -> date
         value = _parse_text(value)
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=zone)
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(f"the time {value} is out of range") from None
     if isinstance(value, date):
-        day = value + timedelta(days=1) if end else value
-        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        try:
+            day = value + timedelta(days=1) if end else value
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(f"the date {value} is out of range; give a date between years 1 and 9998") from None
     raise ValidationError(f"expected a date, datetime, ISO string or None, got {type(value).__name__}")
 
 

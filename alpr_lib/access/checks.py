@@ -64,7 +64,8 @@ def check_case_number(config: Config, purpose: str, case_number: str | None) -> 
         case_number = str(case_number).strip() or None
     if found is not None and found.requires_case and case_number is None:
         raise AccessDenied(f"the purpose {purpose!r} requires a case number (format like 24-001234)")
-    if case_number is not None and not re.fullmatch(config.case_number_pattern, case_number):
+    # re.ASCII: \d must mean 0-9 only, never other scripts' digits (２４-００１２３４ is not a case number)
+    if case_number is not None and not re.fullmatch(config.case_number_pattern, case_number, flags=re.ASCII):
         raise AccessDenied(
             f"case number {case_number!r} does not match the department format {config.case_number_pattern} "
             "(for example 24-001234)"

@@ -98,7 +98,12 @@ def _geometry(item: Any) -> BaseGeometry | None:
             return item
         return location_geometry(None, None, item.wkt)
     if isinstance(item, str) and item.strip().upper().startswith(("POLYGON", "MULTIPOLYGON", "POINT")):
-        return _geometry(shapely.from_wkt(item))
+        try:
+            geom = shapely.from_wkt(item)
+        except shapely.errors.ShapelyError:
+            raise ValidationError(f"cannot read the place {item[:60]!r}: give WKT in lon/lat order, e.g. "
+                                  "'POLYGON((-121.91 37.43, -121.90 37.43, -121.90 37.44, -121.91 37.43))'") from None
+        return _geometry(geom)
     if isinstance(item, tuple | list) and len(item) == 2 and all(isinstance(v, int | float) for v in item):
         lat, lon = check_lat_lon(item[0], item[1])
         return Point(lon, lat)

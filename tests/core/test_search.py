@@ -235,3 +235,27 @@ def test_row_group_selection_is_correct_on_an_unsorted_file(tmp_path):
     for wanted, count in ((["A1"], 2048), (["M5"], 1024), (["A1", "Z9"], 3072), (["B2"], 0)):
         found = plate_index._read_plates(str(path), wanted)
         assert (0 if found is None else found.height) == count, wanted
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda s: s.search_plates("7AB*", purpose=["x"]), "purpose must be text"),
+    (lambda s: s.search_plates("7AB*", purpose="stolen plates", region=5), "region must be"),
+    (lambda s: s.search_plates("7AB*", purpose="stolen plates", cameras=[1, 2]), "cameras must be a list of text"),
+    (lambda s: s.search_plates("7AB*", purpose="stolen plates", cameras="CAM1"), "cameras must be a list"),
+    (lambda s: s.search_plates("7AB*", purpose="stolen plates", end="9999-12-31"), "out of range"),
+    (lambda s: s.plate_history(None, purpose="stolen plates"), "plate must be text"),
+    (lambda s: s.canvass("POLYGON((junk))", 100, 10, 10, purpose="criminal investigation", case_number="24-001234",
+                         offense_type="burglary", at="2026-06-01 10:00"), "cannot read the place"),
+    (lambda s: s.search_plates("7AB*", purpose="criminal investigation", case_number="２４-００１２３４"),
+     "does not match the department format"),
+])
+def test_inputs_that_escaped_the_door_are_clear_audited_errors(kit, call, message):
+    """Issue 10 (6): wrong types and out-of-range values are AlprErrors with a message, each audited once."""
+    analyst = kit.login("analyst")
+    before = kit.login("auditor").audit_records().height
+    with pytest.raises(alpr.AlprError, match=message):
+        call(analyst)
+    log = kit.login("auditor").audit_records()
+    new = log.slice(before)
+    mine = new.filter(new["username"] == "analyst")
+    assert mine.height == 1 and mine["outcome"][0] in ("error", "denied")
