@@ -10,6 +10,7 @@ or file path; obtain one with :func:`alpr_lib.login`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,6 @@ def _method(spec: Action) -> Callable[..., Any]:
     call.__qualname__ = f"{spec.namespace}.{spec.method}"
     call.__doc__ = f"{spec.doc}\n\nAction ``{spec.name}`` (permission ``{spec.permission}``); returns {spec.result}."
     sig = signature_of(spec.request)
-    import inspect
-
     call.__signature__ = sig.replace(parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
                                                  *sig.parameters.values()])  # type: ignore[attr-defined]
     return call

@@ -66,12 +66,11 @@ def _check(name: str, value: Any, hint: Any) -> Any:
         return value
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        errors = []
         for option in typing.get_args(hint):
             try:
                 return _check(name, value, option)
-            except ValidationError as exc:
-                errors.append(exc)
+            except ValidationError:
+                continue
         raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
     if origin is typing.Literal:
         if value in typing.get_args(hint):

@@ -13,6 +13,7 @@ import polars as pl
 from alpr_lib.access.actions import Plan, Request, Result, action
 from alpr_lib.access.door import Context
 from alpr_lib.areas.reads import Window, window_plan
+from alpr_lib.errors import ValidationError
 from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.timeutil import TimeLike, iso, requested_window
 
@@ -70,8 +71,6 @@ class ExportAudit(Request):
 
     def plan(self, ctx: Context) -> Plan:
         if self.fmt != "jsonl":
-            from alpr_lib.errors import ValidationError
-
             raise ValidationError(f"unsupported audit export format {self.fmt!r}; use 'jsonl'")
         return Plan()
 
