@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 
@@ -13,13 +14,60 @@ from ..errors import AlprError
 __all__ = ["eval_recognition", "recognize"]
 
 
+def _coordinate(lo: float, hi: float):
+    """A click callback: a finite number in [lo, hi] (click's FloatRange lets NaN through)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and lo <= value <= hi):
+            raise click.BadParameter(f"{value!r} is not a finite number in [{lo}, {hi}]")
+        return value
+
+    return check
+
+
+def _label(required: bool = False):
+    """A click callback: a camera id, unit or source that is short printable text."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from ..errors import ValidationError
+        from ..recognition.reads import check_label
+
+        try:
+            check_label(value, param.name or "value", required=required)
+        except ValidationError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        return value
+
+    return check
+
+
+def _zone(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.BadParameter(f"unknown time zone {value!r}; use an IANA name such as America/Los_Angeles") from exc
+    return value
+
+
+def _safe(text: object) -> str:
+    """Text with control characters escaped, so a hostile file name cannot drive the terminal."""
+    from ..recognition.metadata import printable
+
+    return printable(str(text))
+
+
 @click.command(name="recognize")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--camera", "camera_id", required=True, help="Camera id stored with every read.")
-@click.option("--lat", type=float, default=None, help="Camera latitude (WGS84) when an image has no EXIF/sidecar GPS.")
-@click.option("--lon", type=float, default=None, help="Camera longitude (WGS84) when an image has no EXIF/sidecar GPS.")
-@click.option("--unit", default=None, help="Patrol vehicle or fixed site that carried the camera.")
-@click.option("--source", default=None, help="Capturing agency/system, e.g. MPD-FIXED.")
+@click.option("--camera", "camera_id", required=True, callback=_label(required=True),
+              help="Camera id stored with every read (up to 64 characters).")
+@click.option("--lat", type=float, default=None, callback=_coordinate(-90, 90),
+              help="Camera latitude (WGS84) when an image has no EXIF/sidecar GPS.")
+@click.option("--lon", type=float, default=None, callback=_coordinate(-180, 180),
+              help="Camera longitude (WGS84) when an image has no EXIF/sidecar GPS.")
+@click.option("--unit", default=None, callback=_label(), help="Patrol vehicle or fixed site that carried the camera.")
+@click.option("--source", default=None, callback=_label(), help="Capturing agency/system, e.g. MPD-FIXED.")
 @click.option(
     "--out", "out", type=click.Path(path_type=Path), default=None, help="Write the reads to FILE.parquet or FILE.csv."
 )
@@ -36,7 +84,8 @@ __all__ = ["eval_recognition", "recognize"]
     help="Seconds between sampled video frames.",
 )
 @click.option("--top-n", type=click.IntRange(1, 20), default=5, show_default=True)
-@click.option("--tz", default="America/Los_Angeles", show_default=True, help="Zone of EXIF times without an offset.")
+@click.option("--tz", default="America/Los_Angeles", show_default=True, callback=_zone,
+              help="Zone of EXIF and sidecar times without an offset.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--ingest", is_flag=True, help="Also ingest the reads, with their plate crops, into the store "
               "(policy 462.4), through the audited Session of --user.")
@@ -49,9 +98,20 @@ def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers,
     """Recognise plates in camera images, folders of images and video files (PATH...).
 
     Time and location come from a JSON sidecar (IMAGE.json) or EXIF, else from --lat/--lon and the file's
-    modification time. A file that cannot be read gets a clear error and the batch goes on; the command
-    fails (exit 1) only when no file could be processed. With --ingest the reads and their plate crops go into
-    the store in one atomic, audited batch.
+    modification time. Every sidecar value is checked (latitude -90..90, longitude -180..180, finite
+    numbers, a capture time from 2000 to at most a day ahead, short text without control characters).
+    Only regular files are read: a FIFO, socket or device named like an image is never opened. A file
+    that cannot be used (unreadable, not an image, not a regular file, a bad sidecar value) is listed as
+    an error with the reason and the batch goes on. With --ingest the reads and their plate crops go
+    into the store in one atomic, audited batch.
+
+    \b
+    Exit status:
+      0  at least one file was processed (others may have failed: see the errors),
+         or no image or video file was found
+      1  every file failed, or the batch could not run or ingest (the error says why)
+      2  bad usage (an unknown option; a bad --camera, --unit, --source, --lat, --lon,
+         --tz or --out)
     """
     if ingest and (not store or not username):
         raise click.UsageError("--ingest needs --store and --user (or ALPR_STORE and ALPR_USER)")
@@ -95,16 +155,18 @@ def _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers
 
         frame = frame.with_columns(pl.col("read_id").replace_strict(res.crops, default=None).alias("crop_path"))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".parquet":
-            frame.write_parquet(out)
-        else:
-            frame.with_columns(frame["captured_at"].dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).write_csv(out)
+        from alpr_lib.private_files import atomic_private_path
+
+        with atomic_private_path(out) as tmp:  # reads list plates: 0600 whatever the umask
+            if out.suffix.lower() == ".parquet":
+                frame.write_parquet(tmp)
+            else:
+                frame.with_columns(frame["captured_at"].dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).write_csv(tmp)
     else:
         for row in frame.iter_rows(named=True):
             click.echo(
                 f"{row['plate']:<9} {row['plate_confidence']:6.1f}  "
-                f"{row['captured_at']:%Y-%m-%d %H:%M:%S}Z  {row['image_ref']}"
+                f"{row['captured_at']:%Y-%m-%d %H:%M:%S}Z  {_safe(row['image_ref'])}"
             )
     if store is not None and res.reads.height:
         from ._common import session_from
@@ -113,14 +175,14 @@ def _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers
             res.reads, source_name=f"recognize camera {camera_id}", images=res.crops, progress=not no_progress)
         click.echo(f"ingested: {report.summary()}", err=True)
     for e in res.errors:
-        click.echo(f"error: {e.path}: {e.message}", err=True)
+        click.echo(f"error: {_safe(e.path)}: {_safe(e.message)}", err=True)
     note = f", {res.used_mtime} without a capture time (file time used)" if res.used_mtime else ""
     click.echo(
         f"{res.files} files, {frame.height} plates, {len(res.errors)} errors{note}"
-        + (f"; reads written to {out}" if out else ""),
+        + (f"; reads written to {_safe(out)}" if out else ""),
         err=True,
     )
-    if res.files and len(res.errors) == res.files:
+    if res.files and len(res.errors) >= res.files:  # every file failed
         raise SystemExit(1)
 
 
@@ -171,7 +233,9 @@ def eval_recognition(image_dir, groundtruth, top_n, json_path, predictions, fail
     if fig["errors"]:
         click.echo(f"unreadable images {fig['errors']} (scored as misses)")
     if json_path:
-        json_path.write_text(json.dumps(fig, indent=2) + "\n", encoding="utf-8")
+        from alpr_lib.private_files import write_private_atomic
+
+        write_private_atomic(json_path, json.dumps(fig, indent=2) + "\n")
     if predictions:
         write_predictions(rows, predictions)
     if failures:

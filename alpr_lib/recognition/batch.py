@@ -1,30 +1,38 @@
 """Batch recognition of camera images and video files into plate reads (the library side of ``alpr recognize``).
 
-Each file is handled on its own: a corrupt, truncated, huge or non-image file gives a :class:`FileError`
-and the batch goes on. Several worker processes can share the work (one engine per process). Time and
+Each file is handled on its own: a corrupt, truncated, huge or non-image file, a path that is not a
+regular file (a FIFO, socket or device named like an image: refused after an ``os.stat``, never opened,
+since opening a FIFO blocks forever) and a file whose sidecar or EXIF holds a bad value (see
+:mod:`.metadata`) each give a :class:`FileError` with the reason, and the batch goes on. Folders are
+walked (a directory named ``y.jpg`` too); every entry in them named like an image or video that is not
+a directory is a file of the batch, so a FIFO there is reported, not skipped in silence.
+Several worker processes can share the work (one engine per process). Time and
 place come from a JSON sidecar or EXIF (see :mod:`.metadata`), else from ``default_lat``/``default_lon``
 and the file's modification time. Video files are sampled every ``frame_step_s`` seconds.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cv2
 import numpy as np
 import polars as pl
 
-from ..errors import AlprError, RecognitionError
-from .image import decode_image, read_image_file, validate_array
-from .metadata import image_metadata
+from ..errors import AlprError, RecognitionError, ValidationError
+from ..private_files import private_dir, write_private_atomic
+from .image import check_regular_file, decode_image, read_image_file, validate_array
+from .metadata import capture_time_problem, check_coordinate, image_metadata, printable
 from .ocr import cut_window
 from .pipeline import PlateRecognizer, expand_quad
-from .reads import ImageRead, image_reads, read_id_for, reads_frame
+from .reads import ImageRead, check_label, image_reads, read_id_for, reads_frame
 
 __all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "BatchResult", "FileError", "expand_paths", "recognize_paths"]
 
@@ -71,13 +79,20 @@ def _engine() -> PlateRecognizer:
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:
-    """Files as given; directories walked for image and video files (sorted)."""
+    """Files as given; directories walked for entries named like images or videos (sorted).
+
+    A walked entry that is not a directory is kept even when it is not a regular file (a FIFO, socket,
+    device, broken link), so that the batch reports it as failed instead of skipping it in silence; only
+    ``os.stat`` is used here, nothing is opened.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(
                 sorted(
-                    f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+                    f
+                    for f in p.rglob("*")
+                    if f.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS and not f.is_dir()
                 )
             )
         else:
@@ -90,14 +105,35 @@ def _save_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> None:
     w = int(max(16, np.linalg.norm(q[1] - q[0])))
     h = int(max(8, np.linalg.norm(q[3] - q[0])))
     crop = cut_window(image, q, (w, h))
-    if not cv2.imwrite(str(path), crop, [cv2.IMWRITE_JPEG_QUALITY, 90]):
-        raise RecognitionError(f"cannot write plate crop {path}")
+    ok, encoded = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RecognitionError(f"cannot encode plate crop {path}")
+    try:
+        write_private_atomic(path, encoded.tobytes(), sync=False, make_dirs=False)  # a plate: 0600
+    except OSError as exc:
+        raise RecognitionError(f"cannot write plate crop {path}: {exc}") from None
 
 
-def _when_where(job: _Job, path: Path) -> tuple[datetime, float | None, float | None, float | None, bool]:
-    meta = image_metadata(path, job.tz)
+def _file_time(path: Path, st: os.stat_result) -> datetime:
+    """The file's modification time as a capture time, refused when it cannot be one (before 2000, future)."""
+    try:
+        at = datetime.fromtimestamp(st.st_mtime, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValidationError(f"{path}: no capture time in a sidecar or EXIF, and the file's modification "
+                              f"time ({st.st_mtime!r}) is not a valid time; give a sidecar with captured_at") from None
+    problem = capture_time_problem(at)
+    if problem:
+        raise ValidationError(f"{path}: no capture time in a sidecar or EXIF, and the file's modification time "
+                              f"{at:%Y-%m-%dT%H:%M:%SZ} {problem}; give a sidecar with captured_at")
+    return at
+
+
+def _when_where(
+    job: _Job, path: Path, st: os.stat_result, data: bytes | None
+) -> tuple[datetime, float | None, float | None, float | None, bool]:
+    meta = image_metadata(path, job.tz, data=data, exif=data is not None)
     used_mtime = meta.captured_at is None
-    at = meta.captured_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    at = meta.captured_at or _file_time(path, st)
     lat = meta.lat if meta.lat is not None else job.default_lat
     lon = meta.lon if meta.lon is not None else job.default_lon
     if lat is None or lon is None:
@@ -106,6 +142,7 @@ def _when_where(job: _Job, path: Path) -> tuple[datetime, float | None, float | 
 
 
 def _frames(path: Path, step_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    check_regular_file(path, "video file")  # again, right before OpenCV opens it by name
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise RecognitionError(f"{path}: not a readable video (OpenCV could not open it)")
@@ -136,14 +173,19 @@ def _run_job(job: _Job) -> tuple[list[ImageRead], dict[str, str], list[FileError
     reads: list[ImageRead] = []
     crops: dict[str, str] = {}
     try:
-        at, lat, lon, heading, used_mtime = _when_where(job, path)
-        if path.suffix.lower() in VIDEO_EXTENSIONS:
+        is_video = path.suffix.lower() in VIDEO_EXTENSIONS
+        # before anything opens the path or reads metadata: a FIFO, socket, device or directory is refused
+        st = check_regular_file(path, "video file" if is_video else "image file")
+        data = None if is_video else read_image_file(path)  # non-blocking open, fstat re-checked
+        at, lat, lon, heading, used_mtime = _when_where(job, path, st, data)
+        if is_video:
             sources = (
                 (f"{path}#t={t:.3f}", at + timedelta(seconds=t), validate_array(frame))
                 for t, frame in _frames(path, job.frame_step_s)
             )
         else:
-            sources = iter([(str(path), at, decode_image(read_image_file(path), what=str(path)))])
+            assert data is not None
+            sources = iter([(str(path), at, decode_image(data, what=str(path)))])
         for ref, when, image in sources:
             rec = engine.recognize(image)
             for r in image_reads(rec, ref, when, lat, lon, heading):
@@ -158,6 +200,39 @@ def _run_job(job: _Job) -> tuple[list[ImageRead], dict[str, str], list[FileError
         return reads, crops, [FileError(str(path), str(exc))], 0
     except (OSError, ValueError, cv2.error) as exc:  # unexpected I/O trouble with one file: report, go on
         return reads, crops, [FileError(str(path), f"{type(exc).__name__}: {exc}")], 0
+
+
+def _check_arguments(
+    camera_id: str,
+    default_lat: float | None,
+    default_lon: float | None,
+    unit: str | None,
+    source: str | None,
+    tz: str,
+    frame_step_s: float,
+    top_n: int,
+) -> None:
+    """Refuse bad batch-wide arguments up front, so that no file is recognised for nothing."""
+    check_label(camera_id, "camera_id", required=True)
+    check_label(unit, "unit")
+    check_label(source, "source")
+    for name, value, lo, hi in (("default_lat", default_lat, -90, 90), ("default_lon", default_lon, -180, 180)):
+        if value is not None:
+            _number, problem = check_coordinate(value, lo, hi)
+            if problem:
+                raise ValidationError(f"{name} {value!r} {problem}")
+    if not isinstance(tz, str) or not tz or len(tz) > 64:
+        raise ValidationError(f"unknown time zone {tz!r}; use an IANA name such as America/Los_Angeles")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"unknown time zone {tz!r}; use an IANA name such as America/Los_Angeles") from exc
+    if isinstance(frame_step_s, bool) or not isinstance(frame_step_s, int | float) or not (
+        math.isfinite(frame_step_s) and frame_step_s > 0
+    ):
+        raise ValidationError(f"frame_step_s must be a positive number of seconds, not {frame_step_s!r}")
+    if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1:
+        raise ValidationError(f"top_n must be a whole number >= 1, not {top_n!r}")
 
 
 def recognize_paths(
@@ -175,10 +250,15 @@ def recognize_paths(
     top_n: int = 5,
     progress: bool = False,
 ) -> BatchResult:
-    """Recognise every image/video in ``paths``; one :class:`FileError` per file that failed."""
+    """Recognise every image/video in ``paths``; one :class:`FileError` per file that failed.
+
+    The arguments are checked first (a bad camera id, position, zone or step is a :class:`ValidationError`
+    before any file is touched); after that a bad file never stops the batch.
+    """
+    _check_arguments(camera_id, default_lat, default_lon, unit, source, tz, frame_step_s, top_n)
     files = expand_paths(paths)
     if crops_dir:
-        Path(crops_dir).mkdir(parents=True, exist_ok=True)
+        private_dir(crops_dir)  # plate crops: a 0700 directory whatever the umask
     jobs = [
         _Job(
             str(f), camera_id, default_lat, default_lon, tz, str(crops_dir) if crops_dir else None, frame_step_s, top_n
@@ -210,7 +290,7 @@ def recognize_paths(
                 from tqdm.auto import tqdm
 
                 for e in errs:
-                    tqdm.write(f"error: {e.path}: {e.message}")
+                    tqdm.write(f"error: {printable(e.path)}: {printable(e.message)}")
     finally:
         if pool is not None:
             pool.shutdown()

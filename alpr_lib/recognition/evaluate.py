@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RecognitionError, ValidationError
+from ..private_files import atomic_private
 from .image import decode_image, read_image_file
 from .pipeline import PlateRecognizer, Recognition
 from .postprocess import normalise_plate
@@ -156,7 +157,7 @@ def summarise(rows: list[EvalRow], top_n: int) -> dict[str, float | int | None]:
 
 
 def write_predictions(rows: list[EvalRow], path: str | Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_private(path, "w", encoding="utf-8") as f:  # plates: 0600 whatever the umask
         w = csv.writer(f)
         w.writerow(PREDICTION_COLUMNS)
         for r in rows:
@@ -167,7 +168,7 @@ def write_predictions(rows: list[EvalRow], path: str | Path) -> None:
 
 
 def write_failures(rows: list[EvalRow], path: str | Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_private(path, "w", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["image", "truth", "predicted", "confidence", "truth_rank", "iou", "seconds", "error", "candidates"])
         for r in rows:

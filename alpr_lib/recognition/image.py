@@ -2,13 +2,23 @@
 
 Corrupt, truncated, empty, huge or non-image input raises :class:`RecognitionError` with a message that
 names the problem. The caller's array is never modified (the engine always works on its own copy).
+
+Only regular files are read (a symbolic link to one is fine): a FIFO, socket, device or directory is
+refused after an ``os.stat``, before anything opens it, because opening a FIFO blocks forever and a
+device can be read without end. Files are opened non-blocking and checked again with ``fstat``, so a
+path swapped for a FIFO between the two checks is refused too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import stat
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -19,9 +29,13 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_PIXELS",
     "MIN_SIDE",
+    "check_regular_file",
     "decode_image",
+    "file_kind",
     "load_image",
+    "open_regular_file",
     "read_image_file",
+    "read_regular_file",
     "validate_array",
 ]
 
@@ -75,18 +89,81 @@ def decode_image(data: bytes | bytearray | memoryview, what: str = "image") -> n
     return np.ascontiguousarray(arr)
 
 
-def read_image_file(path: str | Path) -> bytes:
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What an ``st_mode`` is, in words ("a regular file", "a FIFO", ...), for error messages."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def check_regular_file(path: str | Path, what: str = "image file", error: type[Exception] = RecognitionError
+                       ) -> os.stat_result:
+    """``os.stat`` of ``path`` (links followed) when it is a regular file; else ``error`` saying what it is.
+
+    Never opens the path, so a FIFO, socket or device cannot block or flood the caller.
+    """
     p = Path(path)
-    if not p.exists():
-        raise RecognitionError(f"image file not found: {p}")
-    if not p.is_file():
-        raise RecognitionError(f"not a file: {p}")
-    size = p.stat().st_size
-    if size == 0:
-        raise RecognitionError(f"{p} is empty (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise RecognitionError(f"{p} is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
-    return p.read_bytes()
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise error(f"{what} {p} is a broken symbolic link (its target does not exist)") from None
+        raise error(f"{what} not found: {p}") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise error(f"{what} {p}: not a regular file ({file_kind(st.st_mode)}); only regular files are read")
+    return st
+
+
+@contextlib.contextmanager
+def open_regular_file(path: str | Path, what: str = "image file", error: type[Exception] = RecognitionError
+                      ) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+    """Open a regular file for binary reading without ever blocking on a FIFO; yields (file, fstat)."""
+    p = Path(path)
+    check_regular_file(p, what, error)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as exc:
+        raise error(f"cannot open {what} {p}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):  # swapped after the stat above
+            raise error(f"{what} {p}: not a regular file ({file_kind(st.st_mode)}); only regular files are read")
+        yield f, st
+
+
+def read_regular_file(path: str | Path, limit: int, what: str = "image file",
+                      error: type[Exception] = RecognitionError) -> bytes:
+    """The bytes of a regular, non-empty file of at most ``limit`` bytes (checked before and while reading)."""
+    p = Path(path)
+    with open_regular_file(p, what, error) as (f, st):
+        if st.st_size > limit:
+            raise error(f"{what} {p} is {st.st_size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise error(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    if not data:
+        raise error(f"{what} {p} is empty (0 bytes)")
+    if len(data) > limit:  # grew while being read
+        raise error(f"{what} {p} is over the {limit / 1e6:.0f} MB limit")
+    return data
+
+
+def read_image_file(path: str | Path) -> bytes:
+    """The bytes of an image file: a regular file of at most :data:`MAX_FILE_BYTES` (never a FIFO or device)."""
+    return read_regular_file(path, MAX_FILE_BYTES, "image file")
 
 
 def validate_array(image: np.ndarray, what: str = "image array") -> np.ndarray:

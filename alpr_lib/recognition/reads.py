@@ -16,13 +16,36 @@ import polars as pl
 
 from ..errors import ValidationError
 from ..store.schema import READ_SCHEMA
+from .metadata import has_control_chars
 from .pipeline import PlateResult, Recognition
 from .postprocess import normalise_plate
 
-__all__ = ["MIN_REGION_CONFIDENCE", "ImageRead", "image_reads", "read_id_for", "reads_frame"]
+__all__ = ["MAX_LABEL_LEN", "MIN_REGION_CONFIDENCE", "ImageRead", "check_label", "image_reads", "read_id_for",
+           "reads_frame"]
 
 #: A region guess below this confidence (0..100) is stored as null rather than as a likely-wrong state.
 MIN_REGION_CONFIDENCE = 50.0
+#: Longest camera id, unit or source (the store refuses camera ids over 64 characters).
+MAX_LABEL_LEN = 64
+
+
+def check_label(value: str | None, name: str, *, required: bool = False) -> None:
+    """Refuse a camera id, unit or source that is blank (when required), too long or holds control characters.
+
+    These go into every read and onto terminals and audit records, so they are checked before any work.
+    """
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required (the camera that took the images)")
+        return
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text, not {type(value).__name__}")
+    if required and not value.strip():
+        raise ValidationError(f"{name} is required (the camera that took the images)")
+    if len(value) > MAX_LABEL_LEN:
+        raise ValidationError(f"{name} is {len(value)} characters, over the {MAX_LABEL_LEN} limit")
+    if has_control_chars(value):
+        raise ValidationError(f"{name} {value!r} contains control characters")
 
 
 @dataclass(frozen=True)
@@ -86,8 +109,7 @@ def reads_frame(
     reads: Iterable[ImageRead], camera_id: str, unit: str | None = None, source: str | None = None
 ) -> pl.DataFrame:
     """A polars frame with exactly the store's read schema (column order and dtypes)."""
-    if not camera_id:
-        raise ValidationError("camera_id is required (the camera that took the images)")
+    check_label(camera_id, "camera_id", required=True)
     rows = [
         {
             "read_id": read_id_for(camera_id, r.image_ref, r.plate_index, r.captured_at),
