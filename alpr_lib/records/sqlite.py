@@ -3,6 +3,10 @@
 WAL mode lets JupyterLab kernels, Voila and the CLI use one store at once; ``synchronous=FULL`` makes a
 committed transaction survive a power cut. One connection per instance, guarded by a lock because widget
 callbacks may call in from another thread.
+
+The file holds password hashes and the audit log, so it is created 0600 before SQLite opens it (SQLite gives
+its ``-wal`` and ``-shm`` files the database file's mode), and an existing database, WAL or shared-memory
+file of ours with wider bits is tightened on every open.
 """
 
 from __future__ import annotations
@@ -15,9 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from alpr_lib.errors import StoreError
+from alpr_lib.private_files import open_private, tighten
 from alpr_lib.records.backend import Row
 
 __all__ = ["SQLiteBackend"]
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 if it is missing; tighten it and its WAL/shared-memory files if ours."""
+    if not path.exists() and not path.is_symlink():
+        try:
+            open_private(path, "xb").close()
+        except FileExistsError:  # another process created it meanwhile
+            pass
+        except FileNotFoundError:  # no such directory: let SQLite name the problem
+            return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
 
 
 class SQLiteBackend:
@@ -26,6 +44,10 @@ class SQLiteBackend:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.location = str(self.path)
+        try:
+            _make_private(self.path)
+        except OSError as exc:
+            raise StoreError(f"cannot open the records database {self.path}: {exc}") from None
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self._conn.row_factory = sqlite3.Row

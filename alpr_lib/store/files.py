@@ -3,6 +3,9 @@
 A data file becomes visible only when the transaction that lists it in ``store_files`` commits; readers
 scan exactly the live files the manifest names. A crash before that commit leaves only orphan files, which
 nobody reads and the next ingest removes: no half-written partition, no committed read lost.
+
+Every file written here is 0600 and every directory made here 0700, whatever the umask (they hold plates;
+see :mod:`alpr_lib.private_files`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from alpr_lib.private_files import atomic_private_path, fsync_dir, open_private
 from alpr_lib.records import Backend, manifest
 
 __all__ = [
@@ -37,20 +41,12 @@ def writer_lock(root: Path) -> Iterator[None]:
     """Serialise the writers of one store (ingest, compaction); readers never wait for it.
 
     An ``flock`` on ``STORE/.ingest.lock``: released by the kernel if the process dies."""
-    with open(root / ".ingest.lock", "a+") as handle:
+    with open_private(root / ".ingest.lock", "ab") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int = 16_384,
@@ -60,22 +56,17 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path, *, row_group_size: int
     ``lookup_column`` writes a file meant for lookups by that column (the plate-bucket copy): Arrow's writer
     with min/max statistics for that column only, no dictionary pages and LZ4. For 1,024-row groups it
     needs ~0.7 CPU-seconds per 2M reads where Polars' writer (statistics on every column, dictionary
-    attempts, zstd) needs ~1.6-1.9, at ~25% more bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if lookup_column is None:
-        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
-                            row_group_size=row_group_size, metadata=metadata)
-    else:
-        table = frame.to_arrow()
-        if metadata:
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-        pq.write_table(table, tmp, row_group_size=row_group_size, compression="lz4", use_dictionary=False,
-                       write_statistics=[lookup_column])
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    attempts, zstd) needs ~1.6-1.9, at ~25% more bytes. The file is 0600 and any directory made for it 0700."""
+    with atomic_private_path(path, tmp_name=f".{path.name}.{os.getpid()}.tmp") as tmp:  # 0600, dirs 0700
+        if lookup_column is None:
+            frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
+                                row_group_size=row_group_size, metadata=metadata)
+        else:
+            table = frame.to_arrow()
+            if metadata:
+                table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+            pq.write_table(table, tmp, row_group_size=row_group_size, compression="lz4", use_dictionary=False,
+                           write_statistics=[lookup_column])
 
 
 #: One file for :func:`write_parquet_many`: (frame, path, row-group size, lookup column or None).
