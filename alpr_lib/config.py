@@ -1,25 +1,27 @@
 """Department settings, declared as data.
 
-Each :class:`Setting` names its default, its help text and a parser that validates it. Values come from, in
-increasing precedence: the defaults here, ``STORE/department.toml`` (the department's configuration, edited by
-the ALPR administrator), and ``ALPR_<NAME>`` environment variables (for deployments and tests).
+Each :class:`Setting` names its default, its help text and a parser that validates it. A value comes from
+exactly two places: the default here, or the ``department_settings`` table of the records database, written
+only by the audited administrator action ``settings.set`` (old and new value in its audit record) or by
+``alpr init --setting`` when the store is made (in the ``store.init`` record). Every one of them guards
+access or the audit log (lockout, session lifetimes, purposes, case format, retention, limits, password and
+argon2 rules), so none is ever read from an environment variable or from a file inside the store directory,
+which a user's process can write. Where the audit key and checkpoints live is not a setting at all: see
+:mod:`alpr_lib.audit.locations`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alpr_lib.errors import ConfigError
 
-__all__ = ["DEFAULT_PURPOSES", "SETTINGS", "Config", "Purpose", "Setting", "load_config"]
+__all__ = ["DEFAULT_PURPOSES", "SETTINGS", "Config", "Purpose", "Setting", "load_config", "parse_setting"]
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,20 @@ def _int_at_least(minimum: int) -> Callable[[Any], int]:
     return parse
 
 
+def _retention_days(value: Any) -> int:
+    days = _int_at_least(1)(value)
+    if days < 365:
+        raise ConfigError(f"retention must be at least 365 days (Government Code 34090.6: keep ALPR data at "
+                          f"least one year), not {days}")
+    return days
+
+
 def _timezone(value: Any) -> str:
     try:
+        if len(str(value)) > 64:
+            raise ValueError("too long")
         ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown time zone {value!r}; use an IANA name such as America/Los_Angeles") from None
     return str(value)
 
@@ -114,10 +126,6 @@ def _table_of_tables(value: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _path(value: Any) -> str:
-    return str(Path(str(value)).expanduser())
-
-
 @dataclass(frozen=True)
 class Setting:
     """One configurable value: its name, default, help text and validating parser."""
@@ -146,18 +154,15 @@ SETTINGS: tuple[Setting, ...] = (
             _int_at_least(8_192)),
     Setting("certification_valid_days", 365, "Default validity of a training certification.", _int_at_least(1)),
     Setting("retention_days", 365, "Minimum retention of reads (Gov. Code 34090.6: at least one year).",
-            _int_at_least(365)),
-    Setting("key_dir", "~/.alpr/keys", "Directory holding audit HMAC keys; must be outside the store.", _path),
-    Setting("checkpoint_dir", "~/.alpr/checkpoints",
-            "Directory receiving signed audit head checkpoints; must be outside the store.", _path),
+            _retention_days),
     Setting("offense_limits", {},
             "Per offense type: largest canvass radius/window without a supervisor's approval, and whether it is "
             "serious enough for convoy and frequent-location analysis ([offense_limits.<offense>] tables; see "
             "alpr_lib.analysis.limits for the defaults).",
             _table_of_tables),
     Setting("basemap_style_url", "",
-            "Map style URL for kepler.gl maps (e.g. the department's internal tile server); empty uses kepler's "
-            "default style. Without network the data layers still draw on a blank basemap.", str),
+            "Map style URL for kepler.gl maps: the department's internal tile server, or '' for no basemap "
+            "(no third party learns where investigators look; the data layers still draw).", str),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -184,57 +189,32 @@ class Config:
         key = name.strip().lower()
         return next((p for p in self._values["purposes"] if p.name == key), None)
 
-    def with_department_settings(self, stored: dict[str, Any]) -> Config:
-        """This config with the settings stored in the records database (``admin.set_setting``) applied.
-
-        An ``ALPR_<NAME>`` variable still wins (deployments and the test suite); unknown names are ignored
-        so an older release can open a store a newer one configured."""
-        values, sources = dict(self._values), dict(self.sources)
-        for name, raw in stored.items():
-            setting = _BY_NAME.get(name)
-            if setting is None or sources.get(name, "").startswith("ALPR_"):
-                continue
-            try:
-                values[name] = setting.parse(raw)
-            except ConfigError as exc:
-                raise ConfigError(f"setting {name!r} (from the records database): {exc}") from None
-            sources[name] = "records database"
-        return Config(values, sources)
-
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)
 
 
-def load_config(store_dir: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Resolve every setting from defaults, ``STORE/department.toml`` and ``ALPR_*`` variables."""
-    env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    if store_dir is not None:
-        path = Path(store_dir) / "department.toml"
-        if path.exists():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-            unknown = set(data) - set(_BY_NAME)
-            if unknown:
-                raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(_BY_NAME)}")
-            for key, value in data.items():
-                raw[key] = value
-                sources[key] = str(path)
-    for setting in SETTINGS:
-        env_value = env.get(f"ALPR_{setting.name.upper()}")
-        if env_value is not None:
-            raw[setting.name] = env_value
-            sources[setting.name] = f"ALPR_{setting.name.upper()}"
+def parse_setting(name: str, value: Any) -> Any:
+    """``value`` checked and converted for the setting ``name``; a ConfigError says what is wrong."""
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        raise ConfigError(f"unknown setting {name!r}; settings are {sorted(_BY_NAME)}")
+    return setting.parse(value)
+
+
+def load_config(stored: Mapping[str, Any] | None = None) -> Config:
+    """Every setting: its default, unless the records database holds a value (``stored``, by name).
+
+    Unknown names are ignored, so an older release can open a store that a newer one configured."""
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    stored = stored or {}
     for setting in SETTINGS:
-        if setting.name in raw:
+        if setting.name in stored:
             try:
-                values[setting.name] = setting.parse(raw[setting.name])
+                values[setting.name] = setting.parse(stored[setting.name])
             except ConfigError as exc:
-                raise ConfigError(f"setting {setting.name!r} (from {sources[setting.name]}): {exc}") from None
+                raise ConfigError(f"setting {setting.name!r} (from the records database): {exc}") from None
+            sources[setting.name] = "records database"
         else:
             values[setting.name] = setting.parse(setting.default)
             sources[setting.name] = "default"

@@ -11,6 +11,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 from tqdm.auto import tqdm
@@ -68,7 +69,7 @@ def _password() -> str:
 
 def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: int = 462,
                      kind: str = "operational", progress: bool = False,
-                     records_url: str | None = None) -> DemoResult:
+                     records_url: str | None = None, settings: dict[str, Any] | None = None) -> DemoResult:
     """Create the store, its users and a year of synthetic reads; returns the users with passwords."""
     from alpr_lib import samples  # heavy numpy work only when a demo is built
 
@@ -76,7 +77,8 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
     admin = DEMO_USERS[0]
     store = init_store(path, admin_username=admin.username, admin_password=passwords["admin"],
                        full_name=admin.full_name, title=admin.title, organisation=ORG, kind=kind,
-                       name="Milpitas demo", synthetic=True, records_url=records_url)
+                       name="Milpitas demo", synthetic=True, records_url=records_url,
+                       settings=settings)
     banner = store.banner()
     store.close()
     admin_session = login(admin.username, passwords["admin"], path, client="cli")

@@ -7,16 +7,20 @@ and, where it changes something, writes its own audit record under the name of t
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from alpr_lib.audit.events import AuditRecord
 from alpr_lib.audit.log import VerifyResult
-from alpr_lib.errors import StoreError
+from alpr_lib.errors import AuditIntegrityError, StoreError
 from alpr_lib.store.layout import LAYOUT_VERSION, layout_version, upgrade_layout
 from alpr_lib.store.store import Store, open_for_upgrade
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["store_banner", "upgrade_store", "verify_audit_log"]
+__all__ = ["anchor_audit_log", "store_banner", "upgrade_store", "verify_audit_log"]
 
 
 def store_banner(store: str | os.PathLike | None) -> str:
@@ -28,11 +32,37 @@ def store_banner(store: str | os.PathLike | None) -> str:
         opened.close()
 
 
-def verify_audit_log(store: str | os.PathLike | None) -> VerifyResult:
-    """Check the audit chain and the signed checkpoints (``alpr audit verify``; needs no login)."""
+def _read_anchor(path: Path) -> tuple[str, object]:
+    try:
+        return str(path), json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return str(path), f"unreadable: {exc}"
+
+
+def verify_audit_log(store: str | os.PathLike | None, *, anchors: Iterable[Path] = ()) -> VerifyResult:
+    """Check the audit chain, the signed checkpoints and any anchors (``alpr audit verify``; needs no login:
+    it reveals no read data)."""
     opened = open_for_upgrade(store)
     try:
-        return opened.audit.verify()
+        return opened.audit.verify([_read_anchor(Path(p)) for p in anchors])
+    finally:
+        opened.close()
+
+
+def anchor_audit_log(store: str | os.PathLike | None) -> dict[str, Any]:
+    """Record the anchoring in the log, then sign its head (``alpr audit anchor``); refuses a log that does
+    not verify, since an anchor vouches for everything before it."""
+    opened = open_for_upgrade(store)
+    try:
+        result = opened.audit.verify()
+        if result.tampered:
+            raise AuditIntegrityError(f"the audit log does not verify, so it cannot be anchored:\n{result}")
+        opened.audit.append(AuditRecord(
+            time=iso(utc_now()), username="alpr audit anchor", organisation="system", action="audit.anchor",
+            query={"records": result.records + 1}, client="cli", store_kind=opened.kind))
+        signed = opened.audit.signed_head()
+        opened.audit.remember_anchor(signed)
+        return signed
     finally:
         opened.close()
 

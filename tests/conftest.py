@@ -29,15 +29,34 @@ PASSWORDS = {
 }
 
 
+#: A department's first settings for the test stores, given the way a department gives them (``alpr init
+#: --setting``, into the records database): argon2id at its minimum cost keeps the suite fast; production
+#: keeps the RFC 9106 defaults.
+TEST_SETTINGS = {"password_hash_time_cost": 1, "password_hash_memory_kib": 8192}
+
+
+def write_audit_system_file(home: Path) -> Path:
+    """The department way to place audit keys and checkpoints: the audit system file of the account that
+    runs the store (``~/.config/alpr/audit.toml``, owner-only), naming directories outside every store."""
+    config = home / ".config" / "alpr"
+    config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = config / "audit.toml"
+    path.write_text(f'key_dir = "{home / "keys"}"\ncheckpoint_dir = "{home / "checkpoints"}"\n')
+    path.chmod(0o600)
+    return path
+
+
+def use_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as an account whose home is ``home`` (its audit system file names the keys and checkpoints)."""
+    if not (home / ".config" / "alpr" / "audit.toml").exists():
+        write_audit_system_file(home)
+    monkeypatch.setenv("HOME", str(home))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keys and checkpoints outside any store; no credentials leaking in from the environment."""
-    base = tmp_path_factory.mktemp("alpr-secrets")
-    monkeypatch.setenv("ALPR_KEY_DIR", str(base / "keys"))
-    monkeypatch.setenv("ALPR_CHECKPOINT_DIR", str(base / "checkpoints"))
-    # argon2id at its minimum cost keeps the suite fast; production keeps the RFC 9106 defaults
-    monkeypatch.setenv("ALPR_PASSWORD_HASH_TIME_COST", "1")
-    monkeypatch.setenv("ALPR_PASSWORD_HASH_MEMORY_KIB", "8192")
+    """A fresh home (keys and checkpoints outside any store); no credentials leaking in from the environment."""
+    use_home(tmp_path_factory.mktemp("alpr-home"), monkeypatch)
     for name in ("ALPR_USER", "ALPR_PASSWORD_FILE", "ALPR_STORE", "ALPR_CLIENT", "ALPR_FAULT_INJECT",
                  "ALPR_RECORDS_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -63,7 +82,7 @@ class StoreKit:
 def make_kit(path: Path, *, kind: str = "operational", records_url: str | None = None) -> StoreKit:
     store = init_store(path, admin_username="admin", admin_password=PASSWORDS["admin"], full_name="Alex Morgan",
                        title="ALPR Administrator", organisation=ORG, kind=kind, synthetic=True,
-                       records_url=records_url)
+                       records_url=records_url, settings=TEST_SETTINGS)
     store.close()
     kit = StoreKit(path, records_url=records_url)
     admin = kit.login("admin")
@@ -143,31 +162,19 @@ class DemoStore:
 
     path: Path
     passwords: dict[str, str]
-    key_dir: Path
-    checkpoint_dir: Path
+    home: Path
 
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
-    import os
 
     from alpr_lib.demo import build_demo_store
 
     base = tmp_path_factory.mktemp("demo")
-    saved = {k: os.environ.get(k) for k in ("ALPR_KEY_DIR", "ALPR_CHECKPOINT_DIR", "ALPR_PASSWORD_HASH_TIME_COST",
-                                            "ALPR_PASSWORD_HASH_MEMORY_KIB")}
-    os.environ.update(ALPR_KEY_DIR=str(base / "keys"), ALPR_CHECKPOINT_DIR=str(base / "checkpoints"),
-                      ALPR_PASSWORD_HASH_TIME_COST="1", ALPR_PASSWORD_HASH_MEMORY_KIB="8192")
-    try:
-        result = build_demo_store(base / "store", n_reads=30_000)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return DemoStore(base / "store", {u.username: u.password for u in result.users}, base / "keys",
-                     base / "checkpoints")
+    with pytest.MonkeyPatch.context() as mp:
+        use_home(base, mp)
+        result = build_demo_store(base / "store", n_reads=30_000, settings=TEST_SETTINGS)
+    return DemoStore(base / "store", {u.username: u.password for u in result.users}, base)
 
 
 @pytest.fixture
@@ -179,7 +186,7 @@ def demo_env(demo_store: DemoStore, monkeypatch: pytest.MonkeyPatch, tmp_path: P
         secret.write_text(demo_store.passwords[user] + "\n")
         secret.chmod(0o600)
         values = {"ALPR_STORE": str(demo_store.path), "ALPR_USER": user, "ALPR_PASSWORD_FILE": str(secret),
-                  "ALPR_KEY_DIR": str(demo_store.key_dir), "ALPR_CHECKPOINT_DIR": str(demo_store.checkpoint_dir)}
+                  "HOME": str(demo_store.home)}
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         return values

@@ -33,7 +33,12 @@ __all__ = ["Action", "NoPlan", "Plan", "Request", "Result", "action", "actions",
 
 
 def jsonable(value: Any) -> Any:
-    """A value as it may appear in an audit record: JSON types only (times as ISO text, others as text)."""
+    """A value as it may appear in an audit record: JSON types only (times as ISO text, others as text).
+
+    An int too long for a 64-bit column is recorded as its size in words (Python refuses to print one of more
+    than 4,300 digits, and a refusal must still be recorded)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return f"(an integer of {value.bit_length()} bits)"
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime | date):

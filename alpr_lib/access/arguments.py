@@ -4,6 +4,12 @@ Each request field's annotation is its declared type. Accepted forms: ``str``, `
 accepted), ``bool``, ``X | None``, ``tuple[str, ...]`` (a list or tuple of strings; a lone string is refused,
 because ``cameras="MPD-F001"`` would otherwise be read as seven one-letter cameras), ``Literal[...]`` and
 ``Any``. Anything the annotation does not admit is a :class:`ValidationError` naming the argument.
+
+Some values have the declared type and still cannot be used anywhere below, so they are refused here, once,
+for every action: a whole number outside the 64-bit range (no database column holds it, and past 4,300
+digits Python cannot even print it into the audit record), a number too large for a float, text with a NUL
+character (PostgreSQL text cannot hold one) or longer than 10,000 characters. An ``Any`` argument (a place,
+an incident list, a setting's value) is walked for the same, and must not nest deeper than a few levels.
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from alpr_lib.errors import ValidationError
 __all__ = ["bind", "signature_of"]
 
 _MAX_TEXT = 10_000
+#: the range of a signed 64-bit integer: what SQLite and PostgreSQL integer columns hold
+_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
+#: how deep an ``Any`` argument may nest (a list of incidents, a dict of offense limits), and how many values
+_MAX_DEPTH = 6
+_MAX_ITEMS = 100_000
 
 
 @cache
@@ -63,12 +74,15 @@ def _describe(hint: Any) -> str:
 def _check(name: str, value: Any, hint: Any) -> Any:
     """``value`` converted to the declared type, or ValidationError."""
     if hint is Any:
+        _check_any(name, value)
         return value
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         for option in typing.get_args(hint):
             try:
                 return _check(name, value, option)
+            except _Unusable:  # the right type, an unusable value: say what is wrong with it
+                raise
             except ValidationError:
                 continue
         raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
@@ -91,18 +105,19 @@ def _check(name: str, value: Any, hint: Any) -> Any:
             return value
     elif hint is int:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return int(value)
+            return _whole(name, int(value))
     elif hint is float:
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an int with hundreds of digits
+                raise _Unusable(f"{name} is far too large a number; give a sensible value") from None
             if math.isfinite(number):
                 return number
-            raise ValidationError(f"{name} must be a finite number, not {number}")
+            raise _Unusable(f"{name} must be a finite number, not {number}")
     elif hint is str:
         if isinstance(value, str):
-            if len(value) > _MAX_TEXT:
-                raise ValidationError(f"{name} is {len(value):,} characters long; at most {_MAX_TEXT:,} are accepted")
-            return value
+            return _text(name, value)
     elif hint in (datetime, date) or isinstance(hint, type):
         if isinstance(value, hint):
             return value
@@ -111,8 +126,54 @@ def _check(name: str, value: Any, hint: Any) -> Any:
     raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
 
 
+class _Unusable(ValidationError):
+    """A value of the declared type that nothing below can use (its message says why, not the type)."""
+
+
+def _whole(name: str, number: int) -> int:
+    """A whole number a database column can hold."""
+    if not _MIN_INT <= number <= _MAX_INT:
+        raise _Unusable(f"{name} is far too large a number (beyond ±2**63); give a sensible value")
+    return number
+
+
+def _text(name: str, text: str) -> str:
+    """Text every records backend can store and every message can quote."""
+    if len(text) > _MAX_TEXT:
+        raise _Unusable(f"{name} is {len(text):,} characters long; at most {_MAX_TEXT:,} are accepted")
+    if "\x00" in text:
+        raise _Unusable(f"{name} contains a NUL character (\\x00); remove it")
+    return text
+
+
+def _check_any(name: str, value: Any) -> None:
+    """An ``Any`` argument is passed on as given, so check what is inside it for what nothing below can use
+    (huge numbers, NUL or endless text, endless nesting: the audit record must be able to describe it)."""
+    seen = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > _MAX_ITEMS:
+            raise _Unusable(f"{name} holds more than {_MAX_ITEMS:,} values")
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            _whole(name, item)
+        elif isinstance(item, str):
+            _text(name, item)
+        elif isinstance(item, list | tuple | set | frozenset | dict):
+            if depth >= _MAX_DEPTH:
+                raise _Unusable(f"{name} is nested more than {_MAX_DEPTH} levels deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else list(item)
+            stack.extend((child, depth + 1) for child in children)
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

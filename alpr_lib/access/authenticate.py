@@ -28,11 +28,21 @@ class PasswordChangeRequired(AuthError):
     """The password was reset: the user must choose a new one (pass ``new_password``) before continuing."""
 
 
+#: how a login attempt for a name that is no account is recorded: what was typed may be a password typed into
+#: the username field, so the audit log keeps only its length
+UNKNOWN_USERNAME = "(unknown username)"
+
+
 def _record(store: Store, username: str, organisation: str, client: str, outcome: str, reason: str | None,
-            session_id: str | None = None) -> None:
+            session_id: str | None = None, query: dict[str, object] | None = None) -> None:
     store.audit.append(AuditRecord(
-        time=iso(utc_now()), username=username, organisation=organisation, action="login", query={}, client=client,
-        outcome=outcome, reason=reason, session_id=session_id, store_kind=store.kind))
+        time=iso(utc_now()), username=username, organisation=organisation, action="login", query=query or {},
+        client=client, outcome=outcome, reason=reason, session_id=session_id, store_kind=store.kind))
+
+
+def _typed(username: object) -> dict[str, object]:
+    """What the audit record may say about a username that is no account: its length, never its text."""
+    return {"username_length": len(username)} if isinstance(username, str) else {}
 
 
 def _clean_username(username: object) -> str:
@@ -54,17 +64,19 @@ def open_session(store: str | os.PathLike | None, username: str, password: str, 
         try:
             name = _clean_username(username)
         except AuthError as exc:
-            _record(opened, "(invalid username)", "unknown", client, "denied", str(exc))
+            _record(opened, "(invalid username)", "unknown", client, "denied", str(exc), query=_typed(username))
             raise
         known = users.get_user(opened.db, name)
-        organisation = known.organisation if known else "unknown"
+        # a known account is recorded by name; anything else may be a password typed into the wrong field
+        recorded, organisation = (name, known.organisation) if known else (UNKNOWN_USERNAME, "unknown")
+        typed = {} if known else _typed(name)
         if not isinstance(password, str):
-            _record(opened, name, organisation, client, "denied", "no password given")
+            _record(opened, recorded, organisation, client, "denied", "no password given", query=typed)
             raise AuthError("give your password")
         try:
             user = users.authenticate(opened.db, opened.config, name, password)
         except AuthError as exc:
-            _record(opened, name, organisation, client, "denied", str(exc))
+            _record(opened, recorded, organisation, client, "denied", str(exc), query=typed)
             raise
         changed = user.must_change_password
         if user.must_change_password:

@@ -5,6 +5,9 @@ and case number -> the action's plan (frozen) -> the work -> one typed audit rec
 the plan and the result -> the result. A refused call (AccessDenied, AuthError) is audited as *denied*, a
 failed one as *error*, each exactly once and by this code only; an unexpected exception is audited and
 raised as an :class:`AlprError` saying so. Nothing runs a check twice and there is no second door.
+
+An action that commits data (an ingest) writes its audit record *inside* its own data transaction through
+:meth:`Context.audit_in`, so a crash can never leave stored data without the record of who stored it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from alpr_lib.access.actions import Action, Plan, Request, Result, jsonable
 from alpr_lib.access.arguments import bind
 from alpr_lib.access.checks import check_case_number, check_permission, check_purpose, check_training
 from alpr_lib.audit.events import AuditRecord
+from alpr_lib.audit.log import Written
 from alpr_lib.auth.users import User
 from alpr_lib.config import Config
 from alpr_lib.errors import AccessDenied, AlprError, AuthError
@@ -44,6 +48,14 @@ class Context:
     now: datetime
     purpose: str | None = None
     case_number: str | None = None
+    _audit_in: Callable[[Backend, Result], None] | None = None
+
+    def audit_in(self, tx: Backend, result: Result) -> None:
+        """Write this call's *allowed* audit record inside the data transaction ``tx`` (the door then writes
+        no other record for the call); for actions whose work commits data."""
+        if self._audit_in is None:
+            raise RuntimeError("audit_in is only available inside a call through the door")
+        self._audit_in(tx, result)
 
     @property
     def config(self) -> Config:
@@ -71,14 +83,30 @@ def _rerun_if_files_move(run: Callable[[], T], data_dirs: tuple[Path, ...], atte
 class Door:
     """Runs declared actions for one logged-in user on one store."""
 
-    def __init__(self, store: Store, user: User, *, client: str, session_id: str, started_at: datetime) -> None:
+    def __init__(self, store: Store, user: User, *, client: str, session_id: str, started_at: datetime,
+                 last_seen: datetime | None = None) -> None:
         self._store = store
         self.user = user
         self.client = client
         self.session_id = session_id
         self.started_at = started_at
-        self._last_seen = started_at
+        self._last_seen = last_seen or started_at
         self.ended: str | None = None
+
+    @property
+    def store_id(self) -> str:
+        return self._store.store_id
+
+    def access_note(self) -> str | None:
+        """Why this user cannot reach plate reads, said at login (None when they can)."""
+        if self.user.member_type == "service":
+            return ("this is a service account: it may ingest reads, register cameras and compact the store, but "
+                    "never search or view reads")
+        try:
+            check_training(self._store.db, self.user, self._store.kind, utc_now())
+        except AccessDenied as exc:
+            return f"you cannot search or view reads yet: {exc}"
+        return None
 
     @property
     def store_kind(self) -> str:
@@ -122,6 +150,14 @@ class Door:
         request: Request | None = None
         plan: Plan | None = None
         purpose, case = kwargs.get("purpose"), kwargs.get("case_number")
+        written: list[Written] = []  # the record the work wrote inside its own transaction, if any
+
+        def audit_in(tx: Backend, result: Result) -> None:
+            if written:
+                raise RuntimeError(f"{spec.name} tried to write its audit record twice")
+            written.append(self._store.audit.append_in(
+                tx, self._record(spec, request, kwargs, plan, result, purpose, case, "allowed", None)))
+
         try:
             request = bind(spec.request, args, kwargs)
             purpose, case = getattr(request, "purpose", None), getattr(request, "case_number", None)
@@ -136,7 +172,7 @@ class Door:
                 case = str(case).strip() or None
             if spec.needs_case and case is None:
                 raise AccessDenied(f"{spec.name} is tied to a case: give case_number='NN-NNNNNN' (policy 462.5(b))")
-            ctx = Context(self._store, self.user, self.session_id, self.client, now, purpose, case)
+            ctx = Context(self._store, self.user, self.session_id, self.client, now, purpose, case, audit_in)
             plan = request.plan(ctx)
             if spec.rerun_if_files_move:
                 dirs = (self._store.reads_dir, self._store.index_dir)
@@ -144,25 +180,39 @@ class Door:
             else:
                 result = request.work(ctx, plan)
         except (AccessDenied, AuthError) as exc:
-            self._audit(spec, request, kwargs, plan, None, purpose, case, "denied", str(exc), exc.audit_elements)
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "denied", str(exc), exc.audit_elements,
+                        written)
             raise
         except AlprError as exc:
-            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", str(exc), exc.audit_elements)
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", str(exc), exc.audit_elements,
+                        written)
             raise
         except Exception as exc:
             text = f"{type(exc).__name__}: {exc}"
-            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", text)
+            self._audit(spec, request, kwargs, plan, None, purpose, case, "error", text, None, written)
             raise AlprError(f"{spec.name} failed unexpectedly ({text[:300]}); the failure is recorded in the "
                             "audit log: report it to the ALPR administrator") from exc
-        self._audit(spec, request, kwargs, plan, result, purpose, case, "allowed", None)
+        self._audit(spec, request, kwargs, plan, result, purpose, case, "allowed", None, None, written)
         if result.end_session:
             self.end(result.end_session)
         return result.value
 
     def _audit(self, spec: Action, request: Request | None, kwargs: dict[str, Any], plan: Plan | None,
                result: Result | None, purpose: Any, case: Any, outcome: str, reason: str | None,
-               refused: dict[str, Any] | None = None) -> None:
-        """Write the one audit record of a call, from what each stage returned."""
+               refused: dict[str, Any] | None = None, written: list[Written] | None = None) -> None:
+        """Write the one audit record of a call, from what each stage returned; if the work already wrote it
+        inside its data transaction, only sign that record's checkpoint (what failed after the commit, e.g.
+        tidying files, changes no data and is the administrator's to see in the warning it raised)."""
+        if written:
+            self._store.audit.seal(written[0])
+            return
+        self._store.audit.append(self._record(spec, request, kwargs, plan, result, purpose, case, outcome, reason,
+                                              refused))
+
+    def _record(self, spec: Action, request: Request | None, kwargs: dict[str, Any], plan: Plan | None,
+                result: Result | None, purpose: Any, case: Any, outcome: str, reason: str | None,
+                refused: dict[str, Any] | None = None) -> AuditRecord:
+        """The audit record of a call, from what each stage returned."""
         if request is not None:
             query = request.describe()
         else:  # the arguments did not even bind: record them as given (no secrets: those fields are dropped)
@@ -177,11 +227,11 @@ class Door:
             query.update(refused)
         if spec.review:
             query["review"] = True
-        self._store.audit.append(AuditRecord(
+        return AuditRecord(
             time=iso(utc_now()), username=self.user.username, organisation=self.user.organisation,
             action=spec.name, query=jsonable(query), purpose=purpose, case_number=case,
             result_count=result.count if result is not None else None, client=self.client, outcome=outcome,
-            reason=reason, session_id=self.session_id, store_kind=self._store.kind))
+            reason=reason, session_id=self.session_id, store_kind=self._store.kind)
 
 
 def default_client() -> str:

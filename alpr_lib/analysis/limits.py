@@ -86,7 +86,9 @@ def normalise_offense(text: str | None) -> str:
 def _number(offense: str, key: str, value: Any) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("not finite")
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"offense_limits.{offense}.{key} must be a number, got {value!r}") from None
     if number < 0:
         raise ConfigError(f"offense_limits.{offense}.{key} must be >= 0, got {number:g}")

@@ -12,13 +12,14 @@ from alpr_lib.access.actions import Plan, Request, Result, action, jsonable, sec
 from alpr_lib.access.door import Context
 from alpr_lib.auth import certifications, users
 from alpr_lib.auth.certifications import DEFAULT_COURSE
-from alpr_lib.config import SETTINGS
+from alpr_lib.config import SETTINGS, parse_setting
 from alpr_lib.errors import ConfigError, ValidationError
 from alpr_lib.records import sessions as session_rows
 from alpr_lib.records import settings as settings_rows
 from alpr_lib.records.users import list_designations
 from alpr_lib.store import cameras as camera_registry
 from alpr_lib.store.compact import compact_days
+from alpr_lib.store.schema import CAMERA_SCHEMA
 from alpr_lib.timeutil import TimeLike, iso, parse_instant
 
 #: The longest a certification may be recorded for (the department's refresher cycle is at most this).
@@ -167,11 +168,18 @@ class Certify(Request):
         days = self.valid_days if self.valid_days is not None else ctx.config.certification_valid_days
         if not 1 <= days <= MAX_VALID_DAYS:
             raise ValidationError(f"valid_days must be between 1 and {MAX_VALID_DAYS}")
+        if done > ctx.now:  # before the expiry is computed: 9999-12-31 plus a year is no date at all
+            raise ValidationError(f"completed_at ({self.completed_at}) is in the future; give the day the "
+                                  "training was completed")
         users.require_user(ctx.db, self.username)
         cert = certifications.record_certification(
             ctx.db, username=self.username, course=self.course, completed_at=done,
             expires_at=done + timedelta(days=days), certified_by=ctx.user.username)
         return Result(cert, 1, {"completed_at_utc": iso(done), "valid_days": days})
+
+
+_CAMERA_TYPES = {"lat": "latitudes in degrees (numbers, empty for a mobile camera)",
+                 "lon": "longitudes in degrees (numbers, empty for a mobile camera)"}
 
 
 @action("cameras.register", permission="cameras.manage", namespace="admin", method="register_cameras",
@@ -183,6 +191,21 @@ class RegisterCameras(Request):
 
     def describe(self) -> dict[str, Any]:
         return {"cameras": self.cameras.height}
+
+    def plan(self, ctx: Context) -> Plan:
+        """Every column the registry knows must read as its declared type (``lat='north'`` is refused here
+        with the column's name, not deep in the cast)."""
+        for column, dtype in CAMERA_SCHEMA.items():
+            if column not in self.cameras.columns:
+                continue
+            try:
+                values = self.cameras.get_column(column).cast(dtype, strict=True)
+            except (pl.exceptions.PolarsError, OverflowError, TypeError, ValueError):
+                raise ValidationError(f"camera column {column!r} holds {self.cameras.schema[column]} values that "
+                                      f"cannot be read as {dtype}; give {_CAMERA_TYPES.get(column, 'text')}") from None
+            if dtype == pl.String and values.str.contains("\x00", literal=True).any():
+                raise ValidationError(f"camera column {column!r} holds text with a NUL character (\\x00); remove it")
+        return Plan()
 
     def work(self, ctx: Context, plan: Plan) -> Result:
         count = camera_registry.upsert(ctx.db, self.cameras)
@@ -217,6 +240,12 @@ class ListSettings(Request):
         values = ctx.config.as_dict()
         rows = [{"name": s.name, "value": str(jsonable(values[s.name])), "source": ctx.config.sources[s.name],
                  "help": s.help} for s in SETTINGS]
+        where = ctx.store.locations
+        rows += [{"name": name, "value": str(value), "source": where.source, "help": text} for name, value, text in (
+            ("key_dir", where.key_dir, "Directory of the audit HMAC keys (outside every store; not a setting: "
+             "read from the audit system file only)."),
+            ("checkpoint_dir", where.checkpoint_dir, "Directory of the signed audit checkpoints (outside every "
+             "store; read from the audit system file only)."))]
         return Result(pl.DataFrame(rows), len(rows))
 
 
@@ -232,11 +261,11 @@ class SetSetting(Request):
         return {"setting": self.name, "new_value": jsonable(self.value)}
 
     def work(self, ctx: Context, plan: Plan) -> Result:
-        setting = _SETTINGS.get(self.name)
-        if setting is None:
-            raise ValidationError(f"unknown setting {self.name!r}; settings are {sorted(_SETTINGS)}")
+        if self.name not in _SETTINGS:
+            raise ValidationError(f"unknown setting {self.name!r}; settings are {sorted(_SETTINGS)} (where the "
+                                  "audit key and checkpoints live is set in the audit system file, not here)")
         try:
-            setting.parse(self.value)
+            parse_setting(self.name, self.value)
             if self.name == "offense_limits":
                 from alpr_lib.analysis.limits import parse_offense_limits
 
@@ -245,4 +274,5 @@ class SetSetting(Request):
             raise ValidationError(f"setting {self.name!r}: {exc}") from None
         old = ctx.config.as_dict()[self.name]
         settings_rows.put(ctx.db, self.name, jsonable(self.value), iso(ctx.now), ctx.user.username)
+        ctx.store.reload_config()
         return Result(None, 1, {"old_value": jsonable(old)})

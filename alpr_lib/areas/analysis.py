@@ -12,6 +12,8 @@ from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from alpr_lib.access.actions import Request, Result, action
 from alpr_lib.access.door import Context
@@ -77,8 +79,15 @@ def plan_scenes(ctx: Context, target: Any, at: Any, radius_m: float, before_min:
                 offense_type: str | None, approval: Any) -> ScenesPlan:
     """Resolve the scenes and check the offense limits (and the approval) before any read is touched."""
     radius, before, after = check_extent(radius_m, before_min, after_min)
+    _check_places(target, at)
     scenes = resolve_scenes(target, at=at, zone=ctx.config.zone,
                             lookup=lambda i: incident_records.get_incident(ctx.db, i))
+    for scene in scenes:
+        try:
+            scene.window(before, after)
+        except OverflowError:  # a scene at the edge of the calendar (year 1 or 9999)
+            raise ValidationError(f"the window around {scene.label} ({iso(scene.start)[:10]}) runs past the "
+                                  "calendar; give a time between years 1 and 9999") from None
     given = normalise_offense(offense_type) if offense_type else None
     limits: list[OffenseLimit] = []
     for k, scene in enumerate(scenes):
@@ -114,6 +123,23 @@ def plan_scenes(ctx: Context, target: Any, at: Any, radius_m: float, before_min:
         exc.audit_elements.update(plan.audit_elements())
         raise
     return replace(plan, approval_id=record.approval_id)
+
+
+def _check_places(target: Any, at: Any) -> None:
+    """What the scene reader cannot say clearly itself: an open-ended ``at=(start, None)`` and an empty
+    geometry (``POINT EMPTY`` has no coordinates to check)."""
+    if isinstance(at, tuple | list) and len(at) == 2 and any(t is None for t in at):
+        raise ValidationError("at=(start, end) needs both times, e.g. at=('2026-05-16 22:40', '2026-05-16 22:45')")
+    for item in target if isinstance(target, list | tuple) else [target]:
+        geometry = item if isinstance(item, BaseGeometry) else None
+        if isinstance(item, str) and item.strip().upper().startswith(("POINT", "POLYGON", "MULTIPOLYGON")):
+            try:
+                geometry = shapely.from_wkt(item)
+            except shapely.errors.ShapelyError:
+                continue  # resolve_scenes says how to write WKT
+        if geometry is not None and geometry.is_empty:
+            raise ValidationError(f"the place {str(item)[:60]!r} is empty; give a point (lat, lon) or a polygon "
+                                  "with coordinates")
 
 
 def _approval_id(approval: Any) -> Any:

@@ -14,6 +14,7 @@ from alpr_lib.access.actions import Plan, Request, Result, action
 from alpr_lib.access.door import Context
 from alpr_lib.areas.reads import Window, window_plan
 from alpr_lib.errors import ValidationError
+from alpr_lib.private_files import UnsafeFileError, atomic_private
 from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.timeutil import TimeLike, iso, requested_window
 
@@ -46,6 +47,8 @@ class AuditRecords(Request):
                 "outcome": self.outcome}
 
     def plan(self, ctx: Context) -> Window:
+        if self.limit is not None and self.limit < 0:  # SQLite reads LIMIT -1 as "all", PostgreSQL refuses it
+            raise ValidationError(f"limit must be zero or more (or None for every record), not {self.limit}")
         return window_plan(ctx, self.start, self.end)
 
     def work(self, ctx: Context, plan: Window) -> Result:
@@ -72,18 +75,40 @@ class ExportAudit(Request):
     def plan(self, ctx: Context) -> Plan:
         if self.fmt != "jsonl":
             raise ValidationError(f"unsupported audit export format {self.fmt!r}; use 'jsonl'")
+        _check_export_path(self.path)
         return Plan()
 
     def work(self, ctx: Context, plan: Plan) -> Result:
         target = Path(self.path)
         rows = ctx.store.audit.rows()
-        tmp = target.with_name(f".{target.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for row in rows:
-                row["query"] = json.loads(row["query"])
-                handle.write(json.dumps(row, sort_keys=True) + "\n")
-        os.replace(tmp, target)
+        # audit data: 0600 whatever the umask, replacing the target atomically, never through a symlink
+        try:
+            with atomic_private(target, "w", encoding="utf-8", make_dirs=False) as handle:
+                for row in rows:
+                    row["query"] = json.loads(row["query"])
+                    handle.write(json.dumps(row, sort_keys=True) + "\n")
+        except UnsafeFileError:
+            raise
+        except OSError as exc:  # the path the user gave: too long a name, no permission, a full disk
+            raise ValidationError(f"cannot write the audit export to {str(target)[:200]!r}: "
+                                  f"{exc.strerror or exc}; give a writable file path") from None
         return Result(len(rows), len(rows))
+
+
+def _check_export_path(path: str | os.PathLike) -> None:
+    """Refuse before any record is read a path that can never be written: the plan says what to give."""
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip() or "\x00" in text:
+        raise ValidationError(f"give the export file's path, e.g. 'audit.jsonl', not {text!r:.80}")
+    target = Path(text)
+    try:
+        if target.is_dir():
+            raise ValidationError(f"{text[:200]!r} is a directory; give a file path such as "
+                                  f"{str(target / 'audit.jsonl')[:200]!r}")
+        if not target.parent.is_dir():
+            raise ValidationError(f"the folder of {text[:200]!r} does not exist; create it first")
+    except OSError as exc:  # e.g. a file name longer than the file system allows
+        raise ValidationError(f"cannot use {text[:200]!r} as the export path: {exc.strerror or exc}") from None
 
 
 @action("audit.verify", permission="audit.review", namespace="audit", method="verify", needs_training=False,

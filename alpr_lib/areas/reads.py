@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from alpr_lib.access.actions import Plan, Request, Result, action, jsonable
+from alpr_lib.access.actions import NoPlan, Plan, Request, Result, action, jsonable
 from alpr_lib.access.door import Context
-from alpr_lib.errors import NotFound
-from alpr_lib.normalise import full_plate
+from alpr_lib.errors import IngestError, NotFound, ValidationError
+from alpr_lib.normalise import PLATE_SEPARATORS, full_plate
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
+from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.timeutil import TimeLike, requested_window, resolved_window, time_window
 
 #: plates listed in one audit record (the count is always complete)
@@ -67,6 +69,10 @@ class SearchPlates(Request):
                 "region": self.regions(), "cameras": list(self.cameras) if self.cameras else None}
 
     def plan(self, ctx: Context) -> Window:
+        # str.upper() would make 'ß' 'SS' and the ligature 'ﬁ' 'FI': a plate nobody typed (see normalise.py)
+        if not re.sub(PLATE_SEPARATORS, "", self.pattern).isascii():
+            raise ValidationError(f"pattern {self.pattern[:40]!r} has characters outside A-Z and 0-9; type the "
+                                  "plate in Latin letters and digits, ? for one unknown, * for any")
         parse_pattern(self.pattern)  # a bad pattern is refused before any read is touched
         return window_plan(ctx, self.start, self.end)
 
@@ -96,6 +102,11 @@ class PlateHistory(Request):
         return {"plate": self.plate, **requested_window(self.start, self.end)}
 
     def plan(self, ctx: Context) -> Window:
+        # a pattern would otherwise only be "not a plate"; say what to use instead (refused, and audited, here)
+        if isinstance(self.plate, str) and any(ch in self.plate for ch in "?*[]"):
+            raise ValidationError(
+                f"{self.plate[:40]!r} is a pattern: plate history takes one full plate, e.g. 7ABC123. To search with "
+                "wildcards (?, *, [..]) use s.search_plates(...) in a notebook or `alpr search` on the command line")
         full_plate(self.plate, hint="use search_plates for partial plates")
         return window_plan(ctx, self.start, self.end)
 
@@ -154,12 +165,67 @@ class IngestReads(Request):
         given = "dataframe" if isinstance(self.source, pl.DataFrame) else str(self.source)
         return {"source": self.source_name or given}
 
+    def plan(self, ctx: Context) -> Plan:
+        """Refuse a source file or an image that cannot be read before the batch is touched."""
+        if isinstance(self.source, pl.DataFrame):
+            _scalar_columns(self.source.schema)
+        else:
+            _readable_file("source", self.source)
+            if Path(self.source).suffix.lower() in (".parquet", ".pq"):
+                try:
+                    schema = pl.read_parquet_schema(self.source)
+                except Exception:  # an unreadable file is the work's to report (load_batch)
+                    schema = {}
+                _scalar_columns(schema)
+        for read_id, image in (self.images or {}).items():
+            if not isinstance(read_id, str):
+                raise ValidationError(f"images maps read ids (text) to images; {read_id!r:.40} is not a read id")
+            if isinstance(image, str | os.PathLike):
+                _readable_file(f"images[{read_id[:40]!r}]", image)
+            elif image is not None and not isinstance(image, bytes):
+                raise ValidationError(f"images[{read_id[:40]!r}] must be the image's bytes or its file, not "
+                                      f"{type(image).__name__}")
+        return NoPlan
+
     def work(self, ctx: Context, plan: Plan) -> Result:
         frame, name, digest = load_batch(self.source if isinstance(self.source, pl.DataFrame) else Path(self.source),
                                          expected_kind=ctx.store.kind)
-        report: IngestReport = ingest_frame(ctx.store, frame, username=ctx.user.username,
-                                            source_name=self.source_name or name, content_sha256=digest,
-                                            progress=self.progress, images=self.images)
-        return Result(report, report.ingested, jsonable({
-            "batch_id": report.batch_id, "rows_in": report.rows_in, "rejected": report.rejected_rows,
-            "duplicates": report.duplicates, "already_ingested": report.already_ingested}))
+        report: IngestReport = ingest_frame(
+            ctx.store, frame, username=ctx.user.username, source_name=self.source_name or name,
+            content_sha256=digest, progress=self.progress, images=self.images,
+            on_commit=lambda tx, pending: ctx.audit_in(tx, _ingest_result(pending)))  # one transaction
+        return _ingest_result(report)
+
+
+#: the store's read columns (and the batch's kind) hold one plain value per row
+_READ_COLUMNS = (*READ_SCHEMA, "store_kind")
+
+
+def _scalar_columns(schema: Any) -> None:
+    """Refuse a batch whose read columns hold lists, structs, Python objects, bytes or durations: no row of
+    them can become a read, and the row checks can only compare plain values."""
+    for column in _READ_COLUMNS:
+        dtype = schema.get(column)
+        if dtype is None:
+            continue
+        if dtype.is_nested() or isinstance(dtype, pl.Object | pl.Duration | pl.Time | pl.Binary):
+            raise ValidationError(f"column {column!r} holds {dtype} values; each row needs one plain value "
+                                  "(text, a number, a date or a date and time) in it")
+
+
+def _readable_file(name: str, path: str | os.PathLike) -> None:
+    """A path the user gave that names a readable file, or ValidationError saying what is wrong with it."""
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip() or "\x00" in text:
+        raise ValidationError(f"{name} must be a file path (or a DataFrame), not {text!r:.80}")
+    try:
+        if not Path(text).is_file():
+            raise IngestError(f"{text[:200]}: no such file")
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise ValidationError(f"{name}: cannot use {text[:200]!r} as a file: {exc.strerror or exc}") from None
+
+
+def _ingest_result(report: IngestReport) -> Result:
+    return Result(report, report.ingested, jsonable({
+        "batch_id": report.batch_id, "rows_in": report.rows_in, "rejected": report.rejected_rows,
+        "duplicates": report.duplicates, "already_ingested": report.already_ingested}))

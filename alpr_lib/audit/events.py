@@ -40,7 +40,11 @@ class AuditRecord:
         Hashing this form (not the caller's objects) means a value such as ``purpose=123`` hashes as the
         ``'123'`` that is stored, so verification never raises a false alarm on it."""
         def text(value: Any) -> str | None:
-            return None if value is None else str(value)
+            if value is None:
+                return None
+            if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+                return f"(an integer of {value.bit_length()} bits)"  # str() refuses > 4,300 digits
+            return str(value)[:10_000]
 
         query = json.loads(json.dumps(self.query, sort_keys=True, default=str))
         count = None if self.result_count is None else int(self.result_count)

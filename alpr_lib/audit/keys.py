@@ -14,27 +14,18 @@ import os
 import secrets
 from pathlib import Path
 
+from alpr_lib.audit.locations import check_trusted
 from alpr_lib.errors import AuditIntegrityError, ConfigError
 
-__all__ = ["AuditKey", "Checkpoints"]
-
-
-def _outside(directory: Path, store_dir: Path, what: str) -> Path:
-    directory = directory.expanduser().resolve()
-    store = store_dir.resolve()
-    if directory == store or store in directory.parents:
-        raise ConfigError(
-            f"the audit {what} directory {directory} is inside the store {store}; set ALPR_{what.upper()}_DIR "
-            "to a directory outside it (the point is that whoever can write the store cannot also reach it)"
-        )
-    return directory
+__all__ = ["ANCHOR_KIND", "AuditKey", "Checkpoints", "check_anchor", "sign_anchor"]
 
 
 class AuditKey:
-    """HMAC-SHA256 key of one store, created on first use with mode 0600."""
+    """HMAC-SHA256 key of one store, created with the store (mode 0600), trusted only if its owner's."""
 
-    def __init__(self, key_dir: str | Path, store_dir: str | Path, store_id: str) -> None:
-        self.path = _outside(Path(key_dir), Path(store_dir), "key") / f"{store_id}.key"
+    def __init__(self, key_dir: Path, store_id: str, owner: int) -> None:
+        self.path = key_dir / f"{store_id}.key"
+        self._owner = owner
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -47,23 +38,31 @@ class AuditKey:
 
     def load(self) -> bytes:
         try:
+            check_trusted(self.path, self._owner, "the audit key")
             text = self.path.read_text().strip()
+            return bytes.fromhex(text)
         except FileNotFoundError:
             raise AuditIntegrityError(
                 f"the audit key {self.path} is missing: the log cannot be written or verified without it. "
-                "Restore it from the department's key backup (ALPR_KEY_DIR names its directory)."
+                "Restore it from the department's key backup (the audit system file names its directory; "
+                "see docs/security.md)."
             ) from None
-        return bytes.fromhex(text)
+        except ConfigError as exc:
+            raise AuditIntegrityError(str(exc)) from None
+        except ValueError:
+            raise AuditIntegrityError(f"the audit key {self.path} is damaged (not a hex key); restore it from "
+                                      "the department's key backup") from None
 
     def mac(self, key: bytes, message: bytes) -> str:
         return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class Checkpoints:
-    """Append-only file of signed (seq, hash) heads, one JSON line each."""
+    """Append-only file of signed (seq, hash) heads, one JSON line each, written after every audit record."""
 
-    def __init__(self, checkpoint_dir: str | Path, store_dir: str | Path, store_id: str) -> None:
-        self.path = _outside(Path(checkpoint_dir), Path(store_dir), "checkpoint") / f"{store_id}.jsonl"
+    def __init__(self, checkpoint_dir: Path, store_id: str, owner: int) -> None:
+        self.path = checkpoint_dir / f"{store_id}.jsonl"
+        self._owner = owner
 
     @staticmethod
     def _message(seq: int, head: str, time: str) -> bytes:
@@ -71,29 +70,71 @@ class Checkpoints:
 
     def append(self, key: bytes, seq: int, head: str, time: str) -> None:
         signature = hmac.new(key, self._message(seq, head, time), hashlib.sha256).hexdigest()
-        line = json.dumps({"seq": seq, "hash": head, "time": time, "signature": signature}) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.append_line(self.path, json.dumps({"seq": seq, "hash": head, "time": time, "signature": signature}))
+
+    def append_line(self, path: Path, line: str) -> None:
+        """Append one line to a private file in the checkpoint directory (created 0700, the file 0600)."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        check_trusted(path.parent, self._owner, "the checkpoint directory")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         try:
-            os.write(fd, line.encode())
+            os.write(fd, (line + "\n").encode())
         finally:
             os.close(fd)
 
-    def read(self, key: bytes) -> list[dict]:
-        """All checkpoints; a forged or damaged line raises AuditIntegrityError."""
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def read(self, key: bytes) -> tuple[list[dict], list[str]]:
+        """The checkpoints whose signature holds, and a sentence for every line that is forged or damaged
+        (each is a finding; reading goes on so one bad line hides nothing after it)."""
         if not self.path.exists():
-            return []
-        out = []
-        for number, line in enumerate(self.path.read_text().splitlines(), start=1):
+            return [], []
+        check_trusted(self.path, self._owner, "the checkpoint file")
+        good, bad = [], []
+        for number, line in enumerate(self.path.read_text(errors="replace").splitlines(), start=1):
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
                 expected = hmac.new(key, self._message(int(item["seq"]), item["hash"], item["time"]),
                                     hashlib.sha256).hexdigest()
-            except (ValueError, KeyError, TypeError):
-                raise AuditIntegrityError(f"checkpoint file {self.path} line {number} is unreadable") from None
-            if not hmac.compare_digest(expected, item["signature"]):
-                raise AuditIntegrityError(f"checkpoint file {self.path} line {number} has a bad signature")
-            out.append(item)
-        return out
+                signature = str(item["signature"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                bad.append(f"checkpoint file {self.path} line {number} is unreadable")
+                continue
+            if not hmac.compare_digest(expected, signature):
+                bad.append(f"checkpoint file {self.path} line {number} has a bad signature (forged or edited)")
+                continue
+            good.append(item)
+        return good, bad
+
+
+ANCHOR_KIND = "alpr-audit-anchor"
+
+
+def _anchor_message(store_id: str, seq: int, head: str, time: str) -> bytes:
+    return f"anchor|{store_id}|{seq}|{head}|{time}".encode()
+
+
+def sign_anchor(key: bytes, store_id: str, seq: int, head: str, time: str) -> dict:
+    """A signed statement "store S's audit log had record ``seq`` with hash ``head``", to be kept where no
+    store writer can reach it (the Custodian of Records; evidence packages; reports)."""
+    signature = hmac.new(key, _anchor_message(store_id, seq, head, time), hashlib.sha256).hexdigest()
+    return {"kind": ANCHOR_KIND, "store_id": store_id, "seq": seq, "hash": head, "time": time,
+            "signature": signature}
+
+
+def check_anchor(key: bytes, anchor: object) -> str | None:
+    """None if ``anchor`` is a well-formed anchor signed with ``key``, else what is wrong with it."""
+    if not isinstance(anchor, dict) or anchor.get("kind") != ANCHOR_KIND:
+        return "not an ALPR audit anchor (no \"kind\": \"alpr-audit-anchor\")"
+    try:
+        expected = hmac.new(key, _anchor_message(str(anchor["store_id"]), int(anchor["seq"]), str(anchor["hash"]),
+                                                 str(anchor["time"])), hashlib.sha256).hexdigest()
+        signature = str(anchor["signature"])
+    except (KeyError, TypeError, ValueError):
+        return "the anchor is incomplete (it needs store_id, seq, hash, time and signature)"
+    if not hmac.compare_digest(expected, signature):
+        return "the anchor's signature does not match this store's audit key (forged, edited or another store's)"
+    return None

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
+import polars as pl
 
-from alpr_lib.cli._common import print_frame, session_from, store_option, user_option
-from alpr_lib.stores import verify_audit_log
+from alpr_lib.access.actions import actions
+from alpr_lib.cli._common import (
+    TableView,
+    limit_option,
+    print_frame,
+    session_from,
+    store_option,
+    user_option,
+    wide_option,
+)
+from alpr_lib.private_files import write_private_atomic
+from alpr_lib.stores import anchor_audit_log, verify_audit_log
 
 
 @click.group()
@@ -17,14 +34,45 @@ def audit() -> None:
 
 @audit.command()
 @store_option
-def verify(store: str) -> None:
-    """Check the audit log's HMAC chain and signed checkpoints. Reveals no read data, so needs no login.
+@click.option("--anchor", "anchors", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A signed head from `alpr audit anchor` (kept by the Custodian of Records) to check the log "
+                   "against; repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (intact, records, first_bad, "
+              "bad_ranges, checkpoints, ...) instead of sentences.")
+def verify(store: str, anchors: tuple[str, ...], as_json: bool) -> None:
+    """Check the audit log's HMAC chain, its signed checkpoints and any anchors. Reveals no read data, so
+    needs no login.
 
-    Exits 0 when intact, 4 when tampering is found (naming the first bad record)."""
-    result = verify_audit_log(store)
-    click.echo(str(result), err=not result.ok)
-    if not result.ok:
-        sys.exit(4)
+    Reports every bad record or range, not only the first. Exit status: 0 intact (records after the last
+    anchor are reported, not a failure); 4 tampering found; 5 not verifiable: the key is missing, or the
+    checkpoints are missing or shorter than the log, or an anchor is unusable."""
+    result = verify_audit_log(store, anchors=[Path(a) for a in anchors])
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(str(result), err=not result.ok)
+    sys.exit(result.exit_code)
+
+
+@audit.command()
+@store_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="-", show_default=True,
+              help="File to write the signed head to (mode 0600); '-' prints it.")
+def anchor(store: str, output: str) -> None:
+    """Sign the audit log's current head for the Custodian of Records to keep outside the store.
+
+    Verifies the log first (refuses to anchor a tampered one, exit 4), records the anchoring itself in the
+    log, then prints one JSON object (store_id, seq, hash, time, signature). Later, `alpr audit verify
+    --anchor FILE` proves no record up to that one was removed or changed, even by someone who could rewrite
+    both the log and the checkpoint file."""
+    signed = anchor_audit_log(store)
+    text = json.dumps(signed, indent=2)
+    if output == "-":
+        click.echo(text)
+    else:
+        write_private_atomic(Path(output), text + "\n", make_dirs=False)
+        click.echo(f"anchored the audit log at record {signed['seq']}; give {output} to the Custodian of Records",
+                   err=True)
 
 
 @audit.command()
@@ -49,18 +97,115 @@ def export(store: str, username: str, fmt: str, output: str) -> None:
     click.echo(f"wrote {count} audit records to {output}", err=True)
 
 
+#: actions recorded outside the registry of `alpr_lib.actions()`: logging in, creating and upgrading a store,
+#: anchoring the log
+_RECORDED_OUTSIDE_REGISTRY = ("login", "store.init", "store.upgrade", "audit.anchor")
+_AUDIT_COLUMNS = ("seq", "time", "username", "action", "outcome", "purpose", "case_number", "result_count", "client")
+_AUDIT_HEADERS = {"case_number": "case", "result_count": "results"}
+
+
+def known_actions() -> list[str]:
+    """Every action name an audit record can carry."""
+    return sorted({a.name for a in actions()} | set(_RECORDED_OUTSIDE_REGISTRY))
+
+
+def _check_action(name: str | None) -> None:
+    """A misspelt action would show an empty log, which reads as "nobody did that": refuse it instead."""
+    if name is None:
+        return
+    known = known_actions()
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise click.ClickException(f"unknown action {name!r}{hint}; the actions are: {', '.join(known)}")
+
+
+def _local(text: str, zone: ZoneInfo) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _flat(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _flat(f"{prefix}.{key}" if prefix else key, item)]
+    return [(prefix, value)]
+
+
+def compact_query(text: str | None, zone: ZoneInfo) -> str:
+    """An audit record's query as ``key=value; ...`` for a terminal: nulls left out, lists as text, nested keys
+    dotted, and a resolved ``*_utc`` bound shown in local time only where the bound as typed is missing."""
+    if not text:
+        return ""
+    try:
+        query = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(query, dict):
+        return str(query)
+    pairs = _flat("", query)
+    given = {key for key, value in pairs if value is not None}
+    parts = []
+    for key, value in pairs:
+        if value is None:
+            continue
+        if key.endswith("_utc") and isinstance(value, str):
+            base = key.removesuffix("_utc")
+            if base in given:
+                continue  # the bound as the user typed it says the same
+            key, value = base, _local(value, zone)
+        if isinstance(value, list):
+            value = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "(none)"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        parts.append(f"{key}={value}")
+    return "; ".join(parts)
+
+
+def _filters(**given: str | None) -> str:
+    said = [f"--{name.replace('_', '-')} {value}" for name, value in given.items() if value]
+    return f" ({', '.join(said)})" if said else ""
+
+
 @audit.command()
 @store_option
 @user_option
-@click.option("--start")
-@click.option("--end")
-@click.option("--for-user", "for_user", help="Only this user's records.")
-@click.option("--action", help="Only this action, e.g. reads.search.")
+@click.option("--start", help="From this date/time in the department's zone, e.g. 2026-06-01.")
+@click.option("--end", help="Up to this date (inclusive) or time.")
+@click.option("--for-user", "for_user", help="Only this username's records (also names that failed to log in).")
+@click.option("--action", help="Only this action, e.g. reads.search or login; an unknown name is refused with "
+                               "the list of actions.")
 @click.option("--outcome", type=click.Choice(["allowed", "denied", "error"]))
-@click.option("--output", "-o", type=click.Path(dir_okay=False))
+@limit_option
+@wide_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write every matching record to .csv/.parquet/.json (mode 0600), times in UTC.")
 def show(store: str, username: str, start: str | None, end: str | None, for_user: str | None, action: str | None,
-         outcome: str | None, output: str | None) -> None:
-    """Show audit records (auditors, administrators)."""
-    records = session_from(store, username).audit_records(start=start, end=end, username=for_user, action=action,
-                                                          outcome=outcome)
-    print_frame(records.drop("prev_hash", "hash", "session_id"), output)
+         outcome: str | None, limit: int, wide: bool, output: str | None) -> None:
+    """Show audit records (auditors, administrators), oldest first with the newest at the bottom.
+
+    Times are in the department's zone; each record's query is shown as key=value text under it, with the
+    reason of a denied or failed access. --wide puts each record on one line with every field whole."""
+    _check_action(action)
+    session = session_from(store, username)
+    records = session.audit_records(start=start, end=end, username=for_user, action=action, outcome=outcome)
+    if output:
+        print_frame(records.drop("prev_hash", "hash", "session_id"), output)
+        return
+    zone = session.store_info.department()["timezone"]
+    tz = ZoneInfo(zone)
+    screen = records.drop("prev_hash", "hash").with_columns(
+        pl.col("query").map_elements(lambda q: compact_query(q, tz), return_dtype=pl.String))
+    view = TableView(
+        empty="no audit records matched" + _filters(start=start, end=end, for_user=for_user, action=action,
+                                                    outcome=outcome),
+        noun=("audit record", "audit records"), title=_filters(start=start, end=end, for_user=for_user,
+                                                                action=action, outcome=outcome).strip(),
+        columns=_AUDIT_COLUMNS, headers=_AUDIT_HEADERS, wrap=("purpose",), details=("query", "reason"),
+        keep_last=True)
+    print_frame(screen, view=view, zone=zone, limit=limit, wide=wide)

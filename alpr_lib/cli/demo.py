@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
-from alpr_lib.cli._common import records_url_option
+from alpr_lib.cli._common import records_url_option, settings_option
 from alpr_lib.demo import build_demo_store
+from alpr_lib.private_files import write_private_atomic
 
 
 @click.command()
@@ -22,10 +22,12 @@ from alpr_lib.demo import build_demo_store
 @click.option("--credentials-json", type=click.Path(dir_okay=False),
               help="Also write the demo users' passwords as {\"username\": \"password\"} (mode 0600).")
 @records_url_option
+@settings_option
 def demo(store: str, n_reads: int, seed: int, kind: str, credentials_json: str | None,
-         records_url: str | None) -> None:
+         records_url: str | None, settings: dict[str, str]) -> None:
     """Create a demo store (synthetic reads around Milpitas, CA) and print its users' passwords."""
-    result = build_demo_store(store, n_reads=n_reads, seed=seed, kind=kind, progress=True, records_url=records_url)
+    result = build_demo_store(store, n_reads=n_reads, seed=seed, kind=kind, progress=True, records_url=records_url,
+                              settings=settings)
     click.echo(f"\n{result.banner}: {result.reads_ingested} reads ingested at {Path(store).resolve()}")
     click.echo("demo users (synthetic store: passwords need no change):")
     for user in result.users:
@@ -33,7 +35,6 @@ def demo(store: str, n_reads: int, seed: int, kind: str, credentials_json: str |
                    f"{'' if user.certified else '(NOT certified: refused access to reads)'}")
     if credentials_json:
         path = Path(credentials_json)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({u.username: u.password for u in result.users}, handle, indent=2)
+        write_private_atomic(path, json.dumps({u.username: u.password for u in result.users}, indent=2),
+                             make_dirs=False)
         click.echo(f"credentials written to {path}")

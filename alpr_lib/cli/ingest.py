@@ -7,6 +7,7 @@ import sys
 import click
 
 from alpr_lib.cli._common import session_from, store_option, user_option
+from alpr_lib.private_files import atomic_private_path
 
 
 @click.command()
@@ -29,7 +30,8 @@ def ingest(store: str, username: str, files: tuple[str, ...], rejects: str | Non
             if len(report.rejected) > 20:
                 click.echo(f"  ... {len(report.rejected) - 20} more problems", err=True)
             if rejects:
-                report.rejected.write_csv(rejects)
+                with atomic_private_path(rejects, make_dirs=False) as tmp:  # lists plates: 0600
+                    report.rejected.write_csv(tmp)
                 click.echo(f"rejected rows written to {rejects}", err=True)
     if any_rejected:
         sys.exit(3)

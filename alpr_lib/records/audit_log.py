@@ -38,6 +38,12 @@ def head(db: Backend) -> tuple[int, str] | None:
     return (int(rows[0]["seq"]), rows[0]["hash"]) if rows else None
 
 
+def last(db: Backend) -> dict[str, Any] | None:
+    """The newest record (seq, hash, time), or None for an empty log."""
+    rows = db.query("SELECT seq, hash, time FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return {"seq": int(rows[0]["seq"]), "hash": rows[0]["hash"], "time": rows[0]["time"]} if rows else None
+
+
 def insert(db: Backend, row: dict[str, Any]) -> None:
     db.execute(_INSERT, tuple(row[c] for c in COLUMNS))
 

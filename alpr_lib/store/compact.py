@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from alpr_lib.records import manifest
 from alpr_lib.records.manifest import FileEntry
 from alpr_lib.store import plate_index
+from alpr_lib.store.faults import fault
 from alpr_lib.store.files import write_parquet_atomic, writer_lock
 from alpr_lib.store.schema import DAY_ROW_GROUP
 from alpr_lib.store.store import Store
@@ -54,8 +55,10 @@ def _new_tag() -> str:
     return f"c{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str) -> None:
-    """Replace ``paths`` (live files of one partition) by one sorted file, atomically."""
+def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str, *,
+                      stage: str = "compact") -> None:
+    """Replace ``paths`` (live files of one partition) by one sorted file, atomically. ``stage`` (merge or
+    compact) names its crash-injection points (:mod:`alpr_lib.store.faults`)."""
     template, keys, row_group, key_column, lookup_column = _KINDS[kind]
     metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
     frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
@@ -63,10 +66,12 @@ def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag:
     write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata,
                          lookup_column=lookup_column)
     key = frame.get_column(key_column)
+    fault(f"{stage}:before-commit")
     with store.db.transaction() as tx:
         manifest.retire(tx, paths)
         manifest.add_files(tx, tag, [FileEntry(rel, kind, part, frame.height, key.min(), key.max())],
                            iso(utc_now()))
+    fault(f"{stage}:after-commit")
     for p in paths:
         (store.path / p).unlink(missing_ok=True)
 
@@ -111,7 +116,7 @@ def merge_small_files(store: Store) -> int:
     for kind in _KINDS:
         for part, files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
             if len(files) >= SMALL_FILES_MERGE_AT:
-                rewrite_partition(store, kind, part, [path for path, _ in files], tag)
+                rewrite_partition(store, kind, part, [path for path, _ in files], tag, stage="merge")
                 merged += len(files)
     return merged
 

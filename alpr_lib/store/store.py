@@ -3,7 +3,6 @@
 Layout::
 
     STORE/store.toml            identity: store_id, kind (operational | training), created_at, records_url
-    STORE/department.toml       department configuration (optional; see alpr_lib.config)
     STORE/records.db            system of record (SQLite, WAL), unless records_url names a PostgreSQL database
     STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, in time order
     STORE/index/by_plate/b=NN/part-<batch>.parquet     the same reads in 64 plate buckets, sorted by plate
@@ -19,12 +18,15 @@ from __future__ import annotations
 import os
 import tomllib
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alpr_lib.audit.keys import AuditKey, Checkpoints
+from alpr_lib.audit.locations import audit_locations, store_owner
 from alpr_lib.audit.log import AuditLog
-from alpr_lib.config import Config, load_config
-from alpr_lib.errors import StoreError
+from alpr_lib.config import load_config, parse_setting
+from alpr_lib.errors import ConfigError, StoreError
 from alpr_lib.records import meta as meta_rows
 from alpr_lib.records import open_records
 from alpr_lib.records import settings as settings_rows
@@ -52,18 +54,25 @@ def records_url_of(meta: dict) -> str | None:
 class Store:
     """An opened store directory."""
 
-    def __init__(self, path: Path, meta: dict, config: Config) -> None:
+    def __init__(self, path: Path, meta: dict) -> None:
         self.path = path
         self.store_id: str = meta["store_id"]
         self.kind: str = meta["kind"]
         self.synthetic: bool = bool(meta.get("synthetic", False))
         self.name: str = meta.get("name", path.name)
         self.records_url = records_url_of(meta)
+        self.locations = audit_locations(path)  # from the system file, never from the store or the environment
+        owner = store_owner(path)
         self.db = open_records(self.records_url, path)
         migrate(self.db)
-        self.config = config.with_department_settings(settings_rows.get_all(self.db))
-        self.audit_key = AuditKey(config.key_dir, path, self.store_id)
-        self.audit = AuditLog(self.db, self.audit_key, Checkpoints(config.checkpoint_dir, path, self.store_id))
+        self.reload_config()
+        self.audit_key = AuditKey(self.locations.key_dir, self.store_id, owner)
+        self.audit = AuditLog(self.db, self.audit_key, Checkpoints(self.locations.checkpoint_dir, self.store_id,
+                                                                   owner), self.store_id)
+
+    def reload_config(self) -> None:
+        """Read the department settings again from the records database (their only source)."""
+        self.config = load_config(settings_rows.get_all(self.db))
 
     @property
     def reads_dir(self) -> Path:
@@ -93,25 +102,33 @@ class Store:
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, kind: str = "operational", name: str | None = None,
-               synthetic: bool = False, records_url: str | None = None) -> Store:
-        """Make a new, empty store directory (refuses a non-empty one)."""
+               synthetic: bool = False, records_url: str | None = None,
+               settings: Mapping[str, Any] | None = None) -> Store:
+        """Make a new, empty store directory (refuses a non-empty one). ``settings`` are the department's
+        first settings (``alpr init --setting``), written to the records database with the store."""
         if kind not in STORE_KINDS:
             raise StoreError(f"store kind must be one of {STORE_KINDS}, not {kind!r}")
+        settings = dict(settings or {})
+        for key, value in settings.items():
+            try:
+                parse_setting(key, value)
+            except ConfigError as exc:
+                raise ConfigError(f"setting {key!r}: {exc}") from None
         path = Path(path).expanduser()
         if path.exists() and any(path.iterdir()):
             raise StoreError(f"{path} exists and is not empty; choose a new directory for the store")
-        path.mkdir(parents=True, exist_ok=True, mode=0o750)
+        from alpr_lib.private_files import private_dir, write_private_atomic  # 0700/0600 whatever the umask
+
+        private_dir(path, tighten_existing=True)  # the store holds plates, hashes and the audit log
         for sub in ("reads", "index", "images"):
-            (path / sub).mkdir(mode=0o750)
+            private_dir(path / sub)
         meta = {"store_id": uuid.uuid4().hex, "kind": kind, "name": name or path.name,
                 "synthetic": synthetic, "created_at": iso(utc_now())}
         records_url = records_url or os.environ.get("ALPR_RECORDS_URL")
         if records_url:
             meta["records_url"] = records_url
         lines = [f'{k} = {str(v).lower() if isinstance(v, bool) else repr(str(v))}' for k, v in meta.items()]
-        tmp = path / ".store.toml.tmp"
-        tmp.write_text("\n".join(lines).replace("'", '"') + "\n")
-        os.replace(tmp, path / "store.toml")
+        write_private_atomic(path / "store.toml", "\n".join(lines).replace("'", '"') + "\n")
         store = cls.open(path)
         with store.db.transaction() as tx:
             owner = meta_rows.get(tx, "store_id")
@@ -120,6 +137,9 @@ class Store:
                                  "each store a database of its own (an empty PostgreSQL database)")
             for key in ("store_id", "kind"):
                 meta_rows.put(tx, key, str(meta[key]))
+            for key, value in settings.items():
+                settings_rows.put(tx, key, value, meta["created_at"], "alpr init")
+        store.reload_config()
         if not store.audit_key.exists():
             store.audit_key.create()
         return store
@@ -152,7 +172,7 @@ class Store:
             raise StoreError(f"{meta_path} is damaged: {exc}") from None
         if meta.get("kind") not in STORE_KINDS or not meta.get("store_id"):
             raise StoreError(f"{meta_path} is damaged: it must name a store_id and a kind in {STORE_KINDS}")
-        store = cls(path, meta, load_config(path))
+        store = cls(path, meta)
         recorded = meta_rows.get_all(store.db)
         for key in ("store_id", "kind"):
             if key in recorded and recorded[key] != str(meta[key]):

@@ -2,8 +2,7 @@
 day-boundary and DST scenes) shared by the analysis tests, and the exact reads it holds for brute force.
 
 The store is built once per session through the real API with its own key and checkpoint directories; each
-test points ALPR_KEY_DIR/ALPR_CHECKPOINT_DIR at those again (the shared autouse fixture gives every test
-fresh, empty ones).
+test runs with HOME at that account's home again (the shared autouse fixture gives every test a fresh one).
 """
 
 from __future__ import annotations
@@ -66,8 +65,8 @@ class DemoKit:
     reads: pl.DataFrame
 
     def env(self) -> dict[str, str]:
-        return {"ALPR_KEY_DIR": str(self.secrets / "keys"), "ALPR_CHECKPOINT_DIR": str(self.secrets / "checkpoints"),
-                "ALPR_PASSWORD_HASH_TIME_COST": "1", "ALPR_PASSWORD_HASH_MEMORY_KIB": "8192"}
+        """The environment of the account that owns the store (its home holds the audit system file)."""
+        return {"HOME": str(self.secrets)}
 
     def login(self, name: str) -> alpr.Session:
         return alpr.login(name, self.passwords[name], self.path)
@@ -77,15 +76,15 @@ class DemoKit:
 def demo_kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoKit]:
     """Generated sample reads (planted scenarios included) plus dense traffic, ingested through the API."""
     from alpr_lib.samples import iter_reads
-    from tests.conftest import PASSWORDS, make_kit
+    from tests.conftest import PASSWORDS, make_kit, use_home
 
     base = tmp_path_factory.mktemp("analysis-demo")
     days = (datetime.now(UTC).date() - START).days - 1  # reads in the future are (rightly) refused at ingest
     reads = pl.concat([*iter_reads(seed=SEED, n_reads=N_READS, start=START, days=days), dense_reads()])
     kit = DemoKit(base / "store", base / "secrets", dict(PASSWORDS), reads)
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in kit.env().items():
-            mp.setenv(key, value)
+        kit.secrets.mkdir()
+        use_home(kit.secrets, mp)
         make_kit(kit.path)
         report = kit.login("ingest").ingest_reads(reads, source_name="analysis test reads", progress=False)
         assert report.ingested == reads.height, report.summary()

@@ -88,16 +88,15 @@ def test_within_limit_needs_no_approval_and_bare_point_uses_its_offense(analyst)
                         offense_type="jaywalking", at="2026-02-10 02:10")
 
 
-def test_department_toml_overrides_the_defaults(tmp_path):
-    (tmp_path / "department.toml").write_text(
-        "[offense_limits.shooting]\nmax_radius_m = 5000\n\n[offense_limits.'graffiti tagging']\n"
-        "max_after_min = 5\nserious = false\n")
-    table = offense_table(load_config(tmp_path, env={}))
+def test_department_settings_override_the_defaults():
+    stored = {"offense_limits": {"shooting": {"max_radius_m": 5000},
+                                 "graffiti tagging": {"max_after_min": 5, "serious": False}}}
+    table = offense_table(load_config(stored))
     assert table["shooting"].max_radius_m == 5000 and table["shooting"].max_before_min == 360
     assert table["graffiti tagging"].max_after_min == 5 and table["graffiti tagging"].max_radius_m == 300
-    assert offense_table(load_config(None, env={})) == DEFAULT_LIMITS
-    env = offense_table(load_config(None, env={"ALPR_OFFENSE_LIMITS": '{"burglary": {"serious": true}}'}))
-    assert env["burglary"].serious
+    assert offense_table(load_config()) == DEFAULT_LIMITS
+    as_json = offense_table(load_config({"offense_limits": '{"burglary": {"serious": true}}'}))
+    assert as_json["burglary"].serious
     for bad in ({"shooting": {"max_radius_m": -1}}, {"shooting": {"radius": 5}}, {"shooting": 5},
                 {"shooting": {"serious": "yes"}}):
         with pytest.raises(alpr.ConfigError):

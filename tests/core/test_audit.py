@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -189,8 +190,9 @@ def test_missing_key_is_a_clear_failure(busy):
         busy.login("analyst")
 
 
-def test_key_inside_the_store_is_refused(kit, monkeypatch):
-    monkeypatch.setenv("ALPR_KEY_DIR", str(kit.path / "keys"))
+def test_key_inside_the_store_is_refused(kit):
+    system_file = Path.home() / ".config" / "alpr" / "audit.toml"
+    system_file.write_text(f'key_dir = "{kit.path / "keys"}"\n')
     with pytest.raises(alpr.ConfigError, match="inside the store"):
         Store.open(kit.path)
 
@@ -227,3 +229,96 @@ def test_postgresql_refuses_to_change_the_audit_table_even_for_its_owner(kit):
             with pytest.raises(psycopg.Error, match="append-only"):
                 con.execute(sql)
     assert _verify(kit).ok
+
+
+# ---------------------------------------------------------------- issue 10: no false alarm, no hidden truncation
+def _cli_verify(kit, *extra: str):
+    result = CliRunner().invoke(cli, ["audit", "verify", "--store", str(kit.path), "--json", *extra])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _checkpoint_file(kit) -> Path:
+    return Store.open(kit.path).audit._checkpoints.path
+
+
+def test_a_value_of_the_wrong_type_is_audited_without_a_false_alarm(busy):
+    analyst = busy.login("analyst")
+    for purpose in (123, ["x"], 1.5, True, {"a": 1}):
+        with pytest.raises(alpr.AlprError):
+            analyst.search_plates("7AB*", purpose=purpose)
+    assert _verify(busy).ok, str(_verify(busy))
+
+
+def test_verify_reports_every_bad_record_not_only_the_first(busy):
+    last = _verify(busy).records
+    con = _db(busy)
+    con.execute("UPDATE audit_log SET purpose = 'x' WHERE seq = 5")       # an edit ...
+    con.execute("DELETE FROM audit_log WHERE seq IN (12, 13)")            # ... and, later, a real deletion
+    con.execute("UPDATE audit_log SET username = 'nobody' WHERE seq = ?", (last - 1,))
+    code, report = _cli_verify(busy)
+    assert code == 4 and report["intact"] is False and report["first_bad"] == 5
+    assert report["bad_ranges"] == [[5, 5], [12, 13], [last - 1, last - 1]]
+    assert report["checkpoints"] == str(_checkpoint_file(busy))
+
+
+def test_a_missing_checkpoint_file_is_a_finding_of_its_own(busy):
+    total = _verify(busy).records
+    _db(busy).execute("DELETE FROM audit_log WHERE seq > ?", (total - 4,))
+    _checkpoint_file(busy).unlink()  # the truncation of issue 10: rows and the checkpoint file together
+    code, report = _cli_verify(busy)
+    assert code == 5 and not report["intact"] and report["status"] == "unverifiable"
+    assert any(f["kind"] == "checkpoints-missing" for f in report["findings"])
+    text = CliRunner().invoke(cli, ["audit", "verify", "--store", str(busy.path)]).output
+    assert "intact" not in text.lower().replace("not verified", "") and "missing" in text
+
+
+def test_a_shortened_checkpoint_file_is_a_finding(busy):
+    path = _checkpoint_file(busy)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-3]) + "\n")  # only the checkpoint file's last lines removed
+    code, report = _cli_verify(busy)
+    total = report["records"]
+    assert code == 5 and report["unvouched"] == [total - 2, total] and report["first_bad"] is None
+    # the next audited action vouches for the chain again (what a crash between record and checkpoint needs)
+    busy.login("analyst").search_plates("7AB*", purpose="stolen plates")
+    assert _cli_verify(busy)[0] == 0
+
+
+def test_an_anchor_catches_what_rewriting_log_and_checkpoints_together_hides(busy, tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["audit", "anchor", "--store", str(busy.path), "-o", str(tmp_path / "head.json")])
+    assert out.exit_code == 0, out.output
+    anchor = json.loads((tmp_path / "head.json").read_text())
+    assert (tmp_path / "head.json").stat().st_mode & 0o777 == 0o600
+    assert {"store_id", "seq", "hash", "time", "signature"} <= set(anchor)
+    code, report = _cli_verify(busy, "--anchor", str(tmp_path / "head.json"))
+    assert code == 0 and report["anchored_to"] == anchor["seq"] and report["unanchored_tail"] == 0
+    busy.login("analyst").search_plates("7AB*", purpose="stolen plates")
+    code, report = _cli_verify(busy)
+    assert code == 0 and report["unanchored_tail"] == 2  # reported, not a failure (login + search)
+    # the attacker cuts the last records, the same checkpoint lines, and the local copy of the anchors
+    total = report["records"]
+    _db(busy).execute("DELETE FROM audit_log WHERE seq > ?", (total - 5,))
+    path = _checkpoint_file(busy)
+    path.write_text("\n".join(path.read_text().splitlines()[:-5]) + "\n")
+    Store.open(busy.path).audit.anchors_path.unlink()
+    assert _cli_verify(busy)[0] == 0  # nothing inside reach of a store writer can tell ...
+    code, report = _cli_verify(busy, "--anchor", str(tmp_path / "head.json"))
+    assert code == 4 and report["bad_ranges"] == [[total - 4, anchor["seq"]]]  # ... the Custodian's anchor can
+
+
+def test_a_forged_or_foreign_anchor_is_unusable_not_reassuring(busy, tmp_path):
+    signed = Store.open(busy.path).audit.signed_head()
+    forged = {**signed, "seq": 1}
+    other = {**signed, "store_id": "someone-else"}
+    for name, anchor in (("forged", forged), ("other", other), ("junk", "not json")):
+        path = tmp_path / f"{name}.json"
+        path.write_text(anchor if isinstance(anchor, str) else json.dumps(anchor))
+        code, report = _cli_verify(busy, "--anchor", str(path))
+        assert code == 5 and [f["kind"] for f in report["findings"]] == ["anchor-unusable"], report
+
+
+def test_anchoring_a_tampered_log_is_refused(busy):
+    _db(busy).execute("UPDATE audit_log SET purpose = 'x' WHERE seq = 3")
+    out = CliRunner().invoke(cli, ["audit", "anchor", "--store", str(busy.path)])
+    assert out.exit_code != 0 and "cannot be anchored" in out.output and "Traceback" not in out.output

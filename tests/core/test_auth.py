@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -34,8 +35,31 @@ def test_wrong_password_is_refused_and_audited(kit):
 def test_unknown_user_reads_like_a_wrong_password_and_is_audited(kit):
     with pytest.raises(alpr.AuthError, match="unknown username or wrong password"):
         alpr.login("nobody", "whatever-pass-1", kit.path)
-    record = _last_login(kit, "nobody")
+    record = _last_login(kit, "(unknown username)")
     assert (record["outcome"], record["organisation"]) == ("denied", "unknown")
+    assert json.loads(record["query"]) == {"username_length": len("nobody")}
+
+
+@pytest.mark.parametrize("typed", ["Crime-pass-0002", "crime-pass-0002", "Tr0ub4dor&3 horse", "analyst-pw-1\t"])
+def test_a_password_typed_as_the_username_never_reaches_the_audit_log(kit, typed):
+    """An unknown username is recorded as '(unknown username)' and its length: it may be someone's password."""
+    with pytest.raises(alpr.AuthError):
+        alpr.login(typed, kit.passwords["analyst"], kit.path)
+    store = Store.open(kit.path)
+    try:
+        rows = store.audit.rows()
+    finally:
+        store.close()
+    assert typed.strip().lower() not in json.dumps(rows, default=str).lower()
+    assert rows[-1]["username"] == "(unknown username)"
+    assert json.loads(rows[-1]["query"]) == {"username_length": len(typed.strip())}
+
+
+def test_a_known_username_is_recorded_as_itself(kit):
+    with pytest.raises(alpr.AuthError):
+        alpr.login("  Analyst ", "not-the-password-1", kit.path)
+    record = _last_login(kit, "analyst")
+    assert (record["outcome"], record["query"]) == ("denied", "{}")
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(kit):

@@ -73,10 +73,10 @@ def test_purpose_names_are_case_insensitive_and_recorded_canonically(kit):
 
 
 def test_department_configuration_changes_purposes_and_case_format(kit):
-    (kit.path / "department.toml").write_text(
-        'case_number_pattern = "^MPD-\\\\d{4}$"\n'
-        'purposes = [{name = "criminal investigation", requires_case = true}, {name = "missing persons"}]\n'
-    )
+    admin = kit.login("admin")
+    admin.admin.set_setting("case_number_pattern", r"^MPD-\d{4}$")
+    admin.admin.set_setting("purposes", [{"name": "criminal investigation", "requires_case": True},
+                                   {"name": "missing persons"}])
     analyst = kit.login("analyst")
     with pytest.raises(alpr.AccessDenied, match="not an authorised"):
         analyst.search_plates("7AB*", purpose="stolen plates")

@@ -11,7 +11,7 @@ import pytest
 import alpr_lib as alpr
 from alpr_lib.search.patterns import confusion_groups, parse_pattern
 from alpr_lib.store.store import Store
-from tests.conftest import random_reads
+from tests.conftest import random_reads, use_home
 
 PATTERNS = ["7AB?12*", "*K123", "7[AB]BK1*", "ABK", "*ABK*", "1AB?234", "7?BK12?", "[0-9]ABK*", "*K12[34]", "7ABK123"]
 
@@ -58,26 +58,21 @@ def _reference_match(pattern: str, plate: str, confusions: bool) -> bool:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    import os
-
     base = tmp_path_factory.mktemp("search")
-    os.environ["ALPR_KEY_DIR"] = str(base / "keys")
-    os.environ["ALPR_CHECKPOINT_DIR"] = str(base / "cp")
-    os.environ["ALPR_PASSWORD_HASH_TIME_COST"] = "1"
-    os.environ["ALPR_PASSWORD_HASH_MEMORY_KIB"] = "8192"
     from tests.conftest import make_kit
 
-    kit = make_kit(base / "store")
-    reads = random_reads(3000, seed=7)
-    kit.login("ingest").ingest_reads(reads, progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        use_home(base, mp)
+        kit = make_kit(base / "store")
+        reads = random_reads(3000, seed=7)
+        kit.login("ingest").ingest_reads(reads, progress=False)
     yield kit, reads, base
 
 
 @pytest.fixture
 def session(loaded, monkeypatch):
     kit, reads, base = loaded
-    monkeypatch.setenv("ALPR_KEY_DIR", str(base / "keys"))
-    monkeypatch.setenv("ALPR_CHECKPOINT_DIR", str(base / "cp"))
+    use_home(base, monkeypatch)
     return kit.login("analyst"), reads
 
 

@@ -17,7 +17,7 @@ import alpr_lib as alpr
 from alpr_lib.records import open_records
 from alpr_lib.records.migrations import LATEST, MIGRATIONS, migrate, schema_version
 from alpr_lib.store.store import Store
-from tests.conftest import PASSWORDS, make_kit, new_database, random_reads
+from tests.conftest import PASSWORDS, make_kit, new_database, random_reads, use_home
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store-release-0.1.tar.gz"
 
@@ -27,8 +27,7 @@ def old_store(tmp_path, monkeypatch) -> Path:
     """The store written by release 0.1.0 (tests/fixtures/README.md), with its own key and checkpoints."""
     with tarfile.open(FIXTURE) as archive:
         archive.extractall(tmp_path, filter="data")
-    monkeypatch.setenv("ALPR_KEY_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("ALPR_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    use_home(tmp_path, monkeypatch)
     return tmp_path / "store"
 
 
