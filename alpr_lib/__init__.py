@@ -6,9 +6,13 @@ Everything a notebook, dashboard or the CLI does with plate reads goes through a
     s = alpr.login()
     hits = s.search_plates("7AB?12*", purpose="criminal investigation", case_number="24-001234")
 
+In a notebook, ``alpr.notebook.setup()`` (before ``login``) shows frames as readable tables and library errors
+as one line.
+
 Only the names below are public; other modules may change.
 """
 
+from alpr_lib import notebook
 from alpr_lib.access.actions import Action, actions
 from alpr_lib.areas import NAMESPACES
 from alpr_lib.config import Config, Purpose, load_config
@@ -54,4 +58,5 @@ __all__ = [
     "areas_namespaces",
     "load_config",
     "login",
+    "notebook",
 ]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from pathlib import Path
 
 from alpr_lib.access.authenticate import PasswordChangeRequired, open_session
 from alpr_lib.access.door import default_client
+from alpr_lib.access.tickets import in_dashboard, issue_ticket, resume_session
 from alpr_lib.errors import AuthError
 from alpr_lib.session import Session
+from alpr_lib.store.store import Store
 
 __all__ = ["detect_client", "login", "read_password_file"]
 
@@ -45,7 +48,41 @@ def login(username: str | None = None, password: str | None = None, store: str |
     Without arguments it uses ``ALPR_USER``/``ALPR_PASSWORD_FILE`` when set, otherwise prompts. A user whose
     password was reset must choose a new one: interactively it is prompted for; otherwise pass
     ``new_password`` (or run ``alpr users passwd``).
+
+    In a JupyterLab notebook, a call without a password first resumes this OS user's still-valid session on
+    the store (its ticket; see :mod:`alpr_lib.access.tickets`), so one login serves every notebook; Voila
+    dashboards always ask. A user who cannot reach reads (no current certification, a service account) is
+    told so at once.
     """
+    client = client or default_client()
+    if password is None and client == "notebook" and not in_dashboard():
+        resumed = _resume(store, username or os.environ.get("ALPR_USER") or None, client)
+        if resumed is not None:
+            return resumed
+    session = _login(username, password, store, client=client, new_password=new_password)
+    if client == "notebook" and not in_dashboard():
+        issue_ticket(session._door._store, session.session_id, session.username)
+    note = session.access_note()
+    if note:
+        print(f"Logged in as {session.username}, but {note}", file=sys.stderr)
+    return session
+
+
+def _resume(store: str | os.PathLike | None, username: str | None, client: str) -> Session | None:
+    opened = Store.open(store)
+    try:
+        door = resume_session(opened, client=client, username=username)
+    except BaseException:
+        opened.close()
+        raise
+    if door is None:
+        opened.close()
+        return None
+    return Session(door)
+
+
+def _login(username: str | None, password: str | None, store: str | os.PathLike | None, *, client: str,
+           new_password: str | None) -> Session:
     interactive = False
     if username is None:
         username = os.environ.get("ALPR_USER") or None

@@ -17,17 +17,18 @@ from typing import Any
 from alpr_lib.access.actions import Action, actions
 from alpr_lib.access.arguments import signature_of
 from alpr_lib.access.door import Door
+from alpr_lib.access.tickets import forget_ticket
 from alpr_lib.areas import NAMESPACES
 from alpr_lib.auth.users import User
 
 __all__ = ["LIFECYCLE", "Namespace", "Session"]
 
 #: Session methods that are not actions: they read only this session's own state or the purpose list.
-LIFECYCLE = ("logout", "purposes")
+LIFECYCLE = ("access_note", "logout", "purposes")
 
 
 def _method(spec: Action) -> Callable[..., Any]:
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def call(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         return self._door.call(spec, args, kwargs)
 
     call.__name__ = spec.method
@@ -102,12 +103,19 @@ class Session:
         return f"<Session {user.username} ({user.title}, {user.organisation}) on {self._door.banner()}, {state}>"
 
     def _repr_markdown_(self) -> str:
-        return f"**Logged in** as `{self.username}` ({self.user.title}) — {self._door.banner()}"
+        text = f"**Logged in** as `{self.username}` ({self.user.title}) — {self._door.banner()}"
+        note = self.access_note()
+        return f"{text}\n\n**Note:** {note}" if note else text
+
+    def access_note(self) -> str | None:
+        """Why this user cannot search or view reads (no current certification, a service account), or None."""
+        return self._door.access_note()
 
     def logout(self) -> None:
-        """End the session (recorded in the audit log); a second logout does nothing."""
+        """End the session (recorded in the audit log) and its ticket; a second logout does nothing."""
         if not self.ended:
             self.account.logout()  # type: ignore[attr-defined]
+        forget_ticket(self._door.store_id)
 
     def purposes(self) -> list[dict[str, Any]]:
         """The department's authorised purposes (for forms): name, whether a case number is needed."""

@@ -10,3 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+# The repository's Voila template (Voila's lab template without its CDN links; see voila.json): pip does not
+# install data files of an editable package, so link it where Voila looks in this environment.
+mkdir -p .venv/share/jupyter/voila/templates
+ln -sfn "$PWD/share/jupyter/voila/templates/alpr" .venv/share/jupyter/voila/templates/alpr

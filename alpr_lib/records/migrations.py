@@ -189,6 +189,11 @@ CREATE TABLE IF NOT EXISTS department_settings (
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username, ended_at);
 """
 
+_TICKETS = """
+ALTER TABLE sessions ADD COLUMN ticket_hash TEXT;
+CREATE INDEX IF NOT EXISTS sessions_ticket ON sessions(ticket_hash);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "release 0.1.0 schema: users, certifications, sessions, audit log, manifest, cameras, "
                  "incidents, approvals",
@@ -202,6 +207,8 @@ CREATE OR REPLACE VIEW audit_elements AS
 """ + _PG_APPEND_ONLY),
     Migration(2, "department settings in the records database; sessions by user",
               _SETTINGS, _SETTINGS),
+    Migration(3, "session tickets (log in once per JupyterLab): the ticket's hash on its session",
+              _TICKETS, _TICKETS),
 )
 
 LATEST = MIGRATIONS[-1].version

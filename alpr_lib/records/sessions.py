@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alpr_lib.records.backend import Backend
 
-__all__ = ["end", "end_all_of_user", "get", "insert", "touch"]
+__all__ = ["by_ticket", "end", "end_all_of_user", "get", "insert", "set_ticket", "touch"]
 
 
 def insert(db: Backend, *, session_id: str, username: str, client: str, started_at: str) -> None:
@@ -14,6 +14,16 @@ def insert(db: Backend, *, session_id: str, username: str, client: str, started_
 
 def get(db: Backend, session_id: str) -> dict | None:
     rows = db.query("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+    return rows[0] if rows else None
+
+
+def set_ticket(db: Backend, session_id: str, ticket_hash: str) -> None:
+    db.execute("UPDATE sessions SET ticket_hash = ? WHERE session_id = ?", (ticket_hash, session_id))
+
+
+def by_ticket(db: Backend, ticket_hash: str) -> dict | None:
+    """The open session a ticket belongs to (None if there is none, or it has ended)."""
+    rows = db.query("SELECT * FROM sessions WHERE ticket_hash = ? AND ended_at IS NULL", (ticket_hash,))
     return rows[0] if rows else None
 
 

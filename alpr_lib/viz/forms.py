@@ -7,12 +7,14 @@ same query headless that the button runs in a browser.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
 from alpr_lib.errors import AlprError
+from alpr_lib.notebook import error_message
 
 __all__ = ["CanvassForm", "PlateForm", "canvass_form", "plate_form"]
 
@@ -53,7 +55,7 @@ class _Form:
         try:
             self.result = self.on_run(self.values())
         except AlprError as exc:
-            self.message.value = f"<span style='color:#b00020'>{type(exc).__name__}: {exc}</span>"
+            self.message.value = f"<span style='color:#b00020'>&#9888; {html.escape(error_message(exc))}</span>"
             self.result = None
         return self.result
 

@@ -13,6 +13,7 @@ import polars as pl
 from IPython.display import display
 
 from alpr_lib.errors import AlprError
+from alpr_lib.notebook import error_message
 from alpr_lib.session import Session
 
 __all__ = ["PlateSearchForm"]
@@ -67,7 +68,7 @@ class PlateSearchForm:
                 start=self.start.value, end=self.end.value, exact=self.exact.value)
         except AlprError as exc:
             self.results = None
-            self.message.value = f"<span style='color:#b00020'>&#9888; {_escape(str(exc))}</span>"
+            self.message.value = f"<span style='color:#b00020'>&#9888; {_escape(error_message(exc))}</span>"
             return None
         hits = self.results
         plates = hits.get_column("plate").n_unique() if hits.height else 0
