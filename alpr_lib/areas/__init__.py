@@ -5,7 +5,7 @@ frozen dataclass), the audit elements, the plan and the work, which calls the do
 area adds a module here and is listed in :data:`NAMESPACES`; the Session grows a namespace by itself.
 """
 
-from alpr_lib.areas import account, admin, analysis, audit, cases, reads, store_info  # noqa: F401
+from alpr_lib.areas import account, admin, analysis, audit, cases, exports, reads, store_info  # noqa: F401
 
 #: Session namespaces, with what each holds (shown by ``help(s)``).
 NAMESPACES: dict[str, str] = {
@@ -14,6 +14,7 @@ NAMESPACES: dict[str, str] = {
     "analysis": "canvass, multi-scene, convoy and frequent locations",
     "admin": "users, certifications, designations, cameras, settings, store maintenance",
     "audit": "the audit log: records, export, verify",
+    "exports": "case-file exports: a result as CSV and a printable HTML summary (audited)",
     "store_info": "counts about the store and its cameras (no plate data)",
     "account": "your own account: password, logout",
 }

@@ -38,6 +38,8 @@ def allowed_calls(kit, tmp_path, incident_id: str, read_id: str) -> dict[str, tu
         "training.certify": ("trainer", ("supervisor",), {}),
         "cameras.register": ("admin", (cameras,), {}),
         "store.compact": ("admin", (), {"progress": False}),
+        "exports.case_file": ("analyst", (pl.DataFrame({"read_id": [read_id]}), tmp_path / "case-file"),
+                              {"purpose": "stolen plates"}),
         "settings.list": ("admin", (), {}),
         "settings.set": ("admin", ("session_idle_minutes", 45), {}),
         "reads.search": ("analyst", ("7AB*",), {"purpose": "stolen plates"}),
