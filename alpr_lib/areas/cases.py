@@ -12,7 +12,7 @@ from alpr_lib.analysis import approvals as approval_records
 from alpr_lib.analysis import incidents as incident_records
 from alpr_lib.analysis.scenes import check_extent
 from alpr_lib.auth.users import require_user
-from alpr_lib.errors import AccessDenied, ValidationError
+from alpr_lib.errors import AccessDenied, NotFound, ValidationError
 from alpr_lib.timeutil import TimeLike, iso
 
 
@@ -87,6 +87,11 @@ class ListIncidents(Request):
     def work(self, ctx: Context, plan: Plan) -> Result:
         found = incident_records.find_incidents(ctx.db, case_number=self.case_number,
                                                 offense_type=self.offense_type)
+        if self.case_number is not None and not found:  # a mistyped case number is said here, not three cells on
+            raise NotFound(f"no incident on record with case number {self.case_number!r}"
+                           f"{f' and offense {self.offense_type!r}' if self.offense_type else ''}; "
+                           "s.cases.incidents() lists the incidents on record; s.cases.create_incident(...) "
+                           "records one")
         return Result(incident_records.incidents_frame(found, ctx.config.timezone), len(found))
 
 

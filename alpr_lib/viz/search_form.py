@@ -15,6 +15,7 @@ from IPython.display import display
 from alpr_lib.errors import AlprError
 from alpr_lib.notebook import error_message
 from alpr_lib.session import Session
+from alpr_lib.viz.tables import show
 
 __all__ = ["PlateSearchForm"]
 
@@ -77,7 +78,7 @@ class PlateSearchForm:
         with self.output:
             shown = hits.select("plate", "match", "captured_local", "camera_id", "unit", "region",
                                 "plate_confidence", "read_id")
-            display(shown.head(self.max_rows).to_pandas())
+            display(show(shown.head(self.max_rows)))
             if hits.height > self.max_rows:
                 print(f"showing the first {self.max_rows}; all {hits.height} are in form.results")
         return hits

@@ -96,3 +96,10 @@ def test_refused_canvass_before_any_read_is_recorded(demo, analyst):
         analyst.canvass((137.43, -121.91), 100, 10, 10, purpose=PURPOSE, case_number="26-004512",
                         offense_type="shooting", at="2026-05-16 22:40")
     assert _rows(demo, "reads.canvass")[-1]["outcome"] == "error"
+
+
+def test_a_mistyped_case_number_is_said_at_once(analyst):
+    import alpr_lib as alpr
+
+    with pytest.raises(alpr.NotFound, match="no incident on record with case number '26-999999'"):
+        analyst.incidents(case_number="26-999999")

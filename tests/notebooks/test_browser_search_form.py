@@ -28,7 +28,8 @@ def test_search_form_clicks_search_and_reports_refusals(demo_env, demo_store, tm
         page.wait_for_function("() => document.querySelector('.alpr-message').innerText.includes('reads of')",
                                timeout=60_000)
         assert "exact matches first" in message.inner_text()
-        assert "7ABK123" in page.locator(".alpr-results").first.inner_text()
+        page.wait_for_function(  # the results table (an itables widget) renders once its data arrive
+            "() => document.querySelector('.alpr-results').innerText.includes('7ABK123')", timeout=60_000)
         case = page.locator(".alpr-case input").first
         case.fill("")
         page.locator(".alpr-search-button").first.click()
