@@ -14,11 +14,12 @@ from alpr_lib.access.actions import NoPlan, Plan, Request, Result, action, jsona
 from alpr_lib.access.door import Context
 from alpr_lib.errors import IngestError, NotFound, ValidationError
 from alpr_lib.normalise import PLATE_SEPARATORS, full_plate
+from alpr_lib.records import corrections
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
 from alpr_lib.store.schema import READ_SCHEMA
-from alpr_lib.timeutil import TimeLike, requested_window, resolved_window, time_window
+from alpr_lib.timeutil import TimeLike, iso, requested_window, resolved_window, time_window
 
 #: plates listed in one audit record (the count is always complete)
 MAX_PLATES_AUDITED = 200
@@ -79,9 +80,13 @@ class SearchPlates(Request):
     def work(self, ctx: Context, plan: Window) -> Result:
         matched = plate_search.match_plates(ctx.store, parse_pattern(self.pattern), exact=self.exact,
                                             start=plan.start, end=plan.end)
+        cameras = list(self.cameras) if self.cameras else None
         found = plate_search.reads_of_plates(ctx.store, matched, start=plan.start, end=plan.end,
-                                             regions=self.regions(), cameras=list(self.cameras) if self.cameras
-                                             else None)
+                                             regions=self.regions(), cameras=cameras)
+        corrected = plate_search.corrected_reads(
+            ctx.store, plate_search.match_corrections(ctx.store, parse_pattern(self.pattern), exact=self.exact),
+            start=plan.start, end=plan.end, regions=self.regions(), cameras=cameras)
+        found = plate_search.with_corrected(found, corrected)
         plates = sorted(set(found.get_column("plate").to_list()))[:MAX_PLATES_AUDITED]
         return Result(found, found.height, {"plates_returned": plates})
 
@@ -115,7 +120,55 @@ class PlateHistory(Request):
         matched = plate_search.match_plates(ctx.store, PlatePattern.exact(normal), exact=True, start=plan.start,
                                             end=plan.end)
         found = plate_search.reads_of_plates(ctx.store, matched, start=plan.start, end=plan.end)
+        corrected = plate_search.corrected_reads(
+            ctx.store, {row["read_id"]: 0 for row in corrections.find_by_plates(ctx.db, [normal])},
+            start=plan.start, end=plan.end)
+        found = plate_search.with_corrected(found, corrected).sort("captured_at", descending=True)
         return Result(found.drop("match", "substitutions"), found.height)
+
+
+@action("reads.correct", permission="reads.search", namespace="reads", method="correct", needs_purpose=True,
+        aliases=("correct_read",), result="dict", rerun_if_files_move=True)
+class CorrectRead(Request):
+    """Mark a read as misread and record its corrected plate. The stored read keeps its original plate; a
+    search or plate history of either text finds the read (``match`` "corrected" through the correction). A
+    second correction of the same read replaces the corrected text."""
+
+    read_id: str
+    corrected_plate: str
+    _: KW_ONLY
+    note: str | None = None
+    purpose: str | None = None
+    case_number: str | None = None
+
+    def plan(self, ctx: Context) -> Plan:
+        if not isinstance(self.read_id, str) or not self.read_id.strip():
+            raise ValidationError(f"read_id must be a read's id (text), not {self.read_id!r:.40}")
+        full_plate(self.corrected_plate, hint="the corrected plate is one full plate")
+        return NoPlan
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        found = plate_search.read_by_id(ctx.store, self.read_id)
+        if found.height == 0:
+            raise NotFound(f"no read with id {self.read_id[:80]!r}")
+        read = found.row(0, named=True)
+        original, corrected = read["plate"], full_plate(self.corrected_plate)
+        if corrected == original:
+            raise ValidationError(f"read {self.read_id[:80]!r} already reads {original}; give the plate it should "
+                                  "have read")
+        elements: dict[str, Any] = {"read_id": self.read_id, "original_plate": original,
+                                    "corrected_plate": corrected}
+        with ctx.db.transaction() as tx:
+            before = corrections.get(tx, self.read_id)
+            if before is not None:
+                elements["replaced_corrected_plate"] = before["corrected_plate"]
+            row = {"read_id": self.read_id, "original_plate": original, "corrected_plate": corrected,
+                   "captured_at": iso(read["captured_at"]), "corrected_by": ctx.user.username,
+                   "corrected_at": iso(ctx.now), "note": self.note}
+            corrections.put(tx, row)
+            result = Result(row, 1, elements)
+            ctx.audit_in(tx, result)  # the correction and its record commit together
+        return result
 
 
 @action("reads.details", permission="reads.details", namespace="reads", method="details", needs_purpose=True,

@@ -194,6 +194,19 @@ ALTER TABLE sessions ADD COLUMN ticket_hash TEXT;
 CREATE INDEX IF NOT EXISTS sessions_ticket ON sessions(ticket_hash);
 """
 
+_CORRECTIONS = """
+CREATE TABLE IF NOT EXISTS read_corrections (
+    read_id TEXT PRIMARY KEY,
+    original_plate TEXT NOT NULL,
+    corrected_plate TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    corrected_by TEXT NOT NULL,
+    corrected_at TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS read_corrections_plate ON read_corrections(corrected_plate);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "release 0.1.0 schema: users, certifications, sessions, audit log, manifest, cameras, "
                  "incidents, approvals",
@@ -209,6 +222,8 @@ CREATE OR REPLACE VIEW audit_elements AS
               _SETTINGS, _SETTINGS),
     Migration(3, "session tickets (log in once per JupyterLab): the ticket's hash on its session",
               _TICKETS, _TICKETS),
+    Migration(4, "misread corrections: a read's corrected plate beside its stored original",
+              _CORRECTIONS, _CORRECTIONS),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -8,17 +8,19 @@ hold the matching plates, where Parquet statistics skip all but a few row groups
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import polars as pl
 
-from alpr_lib.records import manifest
+from alpr_lib.records import corrections, manifest
 from alpr_lib.search.patterns import PlatePattern
 from alpr_lib.store import plate_index
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
 
-__all__ = ["RESULT_COLUMNS", "match_plates", "read_by_id", "reads_of_plates"]
+__all__ = ["RESULT_COLUMNS", "corrected_reads", "match_corrections", "match_plates", "read_by_id", "reads_by_ids",
+           "reads_of_plates", "with_corrected"]
 
 RESULT_COLUMNS = ["read_id", "plate", "plate_raw", "match", "substitutions", "captured_at", "captured_local",
                   "camera_id", "unit", "source", "region", "plate_confidence", "lat", "lon", "heading",
@@ -102,3 +104,62 @@ def read_by_id(store: Store, read_id: str) -> pl.DataFrame:
         return _empty(zone).drop("match", "substitutions")
     found = pl.scan_parquet([store.path / path for path in rows]).filter(pl.col("read_id") == read_id).collect()
     return found.with_columns(pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))
+
+
+def reads_by_ids(store: Store, read_ids: list[str]) -> pl.DataFrame:
+    """The reads with the given ids (those that exist), like :func:`read_by_id` for a few ids at once."""
+    zone = store.config.timezone
+    paths = sorted({path for read_id in set(read_ids)
+                    for path in manifest.files_overlapping(store.db, "reads", read_id, read_id)})
+    if not paths:
+        return _empty(zone).drop("match", "substitutions")
+    found = (pl.scan_parquet([store.path / path for path in paths])
+             .filter(pl.col("read_id").is_in(sorted(set(read_ids)))).collect())
+    return found.with_columns(pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))
+
+
+def match_corrections(store: Store, pattern: PlatePattern, *, exact: bool) -> dict[str, int]:
+    """Read id -> substitutions, for each corrected read whose *corrected* plate matches the pattern."""
+    rows = corrections.all_corrections(store.db)
+    if not rows:
+        return {}
+    exact_re = re.compile(pattern.regex(confusions=False))
+    any_re = re.compile(pattern.regex(confusions=not exact))
+    found = {}
+    for row in rows:
+        plate = row["corrected_plate"]
+        if exact_re.search(plate):
+            found[row["read_id"]] = 0
+        elif any_re.search(plate):
+            found[row["read_id"]] = pattern.substitutions(plate)
+    return found
+
+
+def corrected_reads(store: Store, matched: dict[str, int], *, start: datetime | None, end: datetime | None,
+                    regions: list[str] | None = None, cameras: list[str] | None = None) -> pl.DataFrame:
+    """The reads found through their corrected plate (``match`` "corrected"; ``plate`` stays the stored one)."""
+    zone = store.config.timezone
+    if not matched:
+        return _empty(zone)
+    found = reads_by_ids(store, list(matched))
+    if start is not None:
+        found = found.filter(pl.col("captured_at") >= start)
+    if end is not None:
+        found = found.filter(pl.col("captured_at") < end)
+    if regions:
+        found = found.filter(pl.col("region").is_in([r.upper() for r in regions]))
+    if cameras:
+        found = found.filter(pl.col("camera_id").is_in(list(cameras)))
+    subs = [matched[read_id] for read_id in found.get_column("read_id")]
+    return found.with_columns(pl.lit("corrected").alias("match"),
+                              pl.Series("substitutions", subs, dtype=pl.Int32)).select(RESULT_COLUMNS)
+
+
+def with_corrected(found: pl.DataFrame, corrected: pl.DataFrame) -> pl.DataFrame:
+    """Search results plus the reads found through a correction that the plate match did not already find,
+    ranked as :func:`reads_of_plates` ranks."""
+    extra = corrected.filter(~pl.col("read_id").is_in(found.get_column("read_id").to_list()))
+    if extra.height == 0:
+        return found
+    return (pl.concat([found, extra], how="vertical_relaxed")
+            .sort(["substitutions", "captured_at"], descending=[False, True]).select(RESULT_COLUMNS))
