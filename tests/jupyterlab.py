@@ -36,8 +36,11 @@ def _free_port() -> int:
 @contextmanager
 def jupyterlab(notebook: Path, env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """A JupyterLab server on a free loopback port, with a token, serving a copy of ``notebook``."""
+    from alpr_lib.cli.lab import JUPYTER_CONFIG  # the settings `alpr lab` gives JupyterLab (no news toast)
+
     env = {**os.environ, **env, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab")}
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab"),
+           "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIG)}
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(notebook, work / notebook.name)
@@ -104,3 +107,12 @@ def notebook_page(base: str, token: str, name: str) -> Iterator[tuple[object, li
 
 def run_all(page) -> None:
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def keep_for_docs(screenshot: Path) -> None:
+    """Copy a browser test's screenshot to ``$ALPR_SCREENSHOTS`` when set (``scripts/screenshots.sh`` sets
+    it to docs/images for the user guide); the suite itself keeps them in its temporary directories."""
+    target = os.environ.get("ALPR_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, Path(target) / screenshot.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.jupyterlab import jupyterlab, needs_chromium, notebook_page, run_all
+from tests.jupyterlab import jupyterlab, keep_for_docs, needs_chromium, notebook_page, run_all
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "02_incident_canvass.ipynb"
 
@@ -31,4 +31,5 @@ def test_canvass_notebook_draws_the_kepler_map_in_jupyterlab(demo_env, tmp_path)
         canvas.first.scroll_into_view_if_needed()
         page.wait_for_timeout(3000)
         page.screenshot(path=str(work / "kepler.png"))  # kept in the test's tmp dir for a human to look at
+        keep_for_docs(work / "kepler.png")
     assert not [u for u in blocked if "127.0.0.1" in u]

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from tests.conftest import StoreKit, random_reads
-from tests.jupyterlab import ARGS, CHROMIUM, _free_port, jupyterlab, needs_chromium, notebook_page, run_all
+from tests.jupyterlab import keep_for_docs, ARGS, CHROMIUM, _free_port, jupyterlab, needs_chromium, notebook_page, run_all
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -87,6 +87,7 @@ def test_table_sorts_filters_offline_and_errors_are_one_line(kit: StoreKit, tmp_
         outputs = page.locator(".jp-OutputArea").all_inner_texts()
         assert not any("Traceback" in text or "login.py" in text for text in outputs)
         page.screenshot(path=str(work / "display.png"))
+        keep_for_docs(work / "display.png")
         assert blocked == [], f"requests left the machine: {blocked}"
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.store import Store
-from tests.jupyterlab import jupyterlab, needs_chromium, notebook_page, run_all
+from tests.jupyterlab import keep_for_docs, jupyterlab, needs_chromium, notebook_page, run_all
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_partial_plate_search.ipynb"
 
@@ -37,6 +37,7 @@ def test_search_form_clicks_search_and_reports_refusals(demo_env, demo_store, tm
                                timeout=60_000)
         assert "Traceback" not in message.inner_text()
         page.screenshot(path=str(work / "search-form.png"))
+        keep_for_docs(work / "search-form.png")
     rows = Store.open(demo_store.path).audit.rows(AuditFilter(action='reads.search'))[before:]
     assert [r["outcome"] for r in rows] == ["allowed", "denied"]
     assert rows[0]["client"] == "notebook" and rows[1]["purpose"] == "criminal investigation"
