@@ -190,6 +190,41 @@ class ReadDetails(Request):
         return Result(record, 1)
 
 
+#: The most reads one thumbnails call looks up (one audited call for a page of results, not a bulk export).
+MAX_THUMBNAILS = 200
+
+
+@action("reads.thumbnails", permission="reads.details", namespace="reads", method="thumbnails",
+        needs_purpose=True, aliases=("read_thumbnails",), result="dict", rerun_if_files_move=True)
+class ReadThumbnails(Request):
+    """The stored plate images of up to 200 reads, by read id, in one audited call: pass them to
+    ``alpr_lib.viz.show(frame, images=...)`` to see the crops in the table. Reads without a stored image are
+    left out."""
+
+    read_ids: tuple[str, ...]
+    _: KW_ONLY
+    purpose: str | None = None
+    case_number: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"reads_asked": len(self.read_ids)}
+
+    def plan(self, ctx: Context) -> Plan:
+        if len(self.read_ids) > MAX_THUMBNAILS:
+            raise ValidationError(f"at most {MAX_THUMBNAILS} thumbnails per call (a page of results), not "
+                                  f"{len(self.read_ids)}; pass frame['read_id'].head({MAX_THUMBNAILS})")
+        return Plan()
+
+    def work(self, ctx: Context, plan: Plan) -> Result:
+        found = plate_search.reads_by_ids(ctx.store, list(self.read_ids)) if self.read_ids else None
+        images: dict[str, bytes] = {}
+        for row in found.select("read_id", "image_ref").iter_rows(named=True) if found is not None else ():
+            data = _image_bytes(ctx, row["image_ref"])
+            if data is not None:
+                images[row["read_id"]] = data
+        return Result(images, len(images), {"read_ids_with_images": sorted(images)})
+
+
 def _image_bytes(ctx: Context, ref: str | None) -> bytes | None:
     if not ref or not ref.startswith("store:"):
         return None

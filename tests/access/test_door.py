@@ -45,6 +45,7 @@ def allowed_calls(kit, tmp_path, incident_id: str, read_id: str) -> dict[str, tu
         "reads.search": ("analyst", ("7AB*",), {"purpose": "stolen plates"}),
         "reads.history": ("analyst", ("7ABK123",), {"purpose": "stolen plates"}),
         "reads.details": ("analyst", (read_id,), {"purpose": "stolen plates"}),
+        "reads.thumbnails": ("analyst", ([read_id],), {"purpose": "stolen plates"}),
         "reads.correct": ("analyst", (read_id, "7ABK128"), {"purpose": "stolen plates", "note": "misread"}),
         "reads.ingest": ("ingest", (random_reads(20, seed=9, prefix="W"),), {"progress": False}),
         "reads.canvass": ("analyst", (incident_id, 300, 30, 30), INVESTIGATION),
