@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TypeVar
 
 import polars as pl
 
@@ -18,6 +19,8 @@ from alpr_lib.search.patterns import PlatePattern
 from alpr_lib.store import plate_index
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 __all__ = ["RESULT_COLUMNS", "corrected_reads", "match_corrections", "match_plates", "read_by_id", "reads_by_ids",
            "reads_of_plates", "with_corrected"]
@@ -78,36 +81,40 @@ def reads_of_plates(store: Store, plates: pl.DataFrame, *, start: datetime | Non
     frames = plate_index.plate_reads(store, plates)
     if not frames:
         return _empty(zone)
-    lazy = pl.concat(frames, how="vertical_relaxed").lazy()
-    if start is not None:
-        lazy = lazy.filter(pl.col("captured_at") >= start)
-    if end is not None:
-        lazy = lazy.filter(pl.col("captured_at") < end)
-    if regions:
-        lazy = lazy.filter(pl.col("region").is_in([r.upper() for r in regions]))
-    if cameras:
-        lazy = lazy.filter(pl.col("camera_id").is_in(list(cameras)))
-    found = lazy.collect()
+    found = _filtered(pl.concat(frames, how="vertical_relaxed").lazy(), start, end, regions, cameras).collect()
     ranked = (found.join(plates.select("plate", "substitutions"), on="plate", how="left")
               .with_columns(pl.when(pl.col("substitutions") == 0).then(pl.lit("exact"))
                             .otherwise(pl.lit("confusable")).alias("match"),
-                            pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))
-              .sort(["substitutions", "captured_at"], descending=[False, True]))
-    return ranked.select(RESULT_COLUMNS)
+                            pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local")))
+    return _ranked(ranked)
+
+
+def _filtered(reads: FrameT, start: datetime | None, end: datetime | None, regions: list[str] | None,
+              cameras: list[str] | None) -> FrameT:
+    """``reads`` (eager or lazy) within the search's window, regions and cameras."""
+    if start is not None:
+        reads = reads.filter(pl.col("captured_at") >= start)
+    if end is not None:
+        reads = reads.filter(pl.col("captured_at") < end)
+    if regions:
+        reads = reads.filter(pl.col("region").is_in([r.upper() for r in regions]))
+    if cameras:
+        reads = reads.filter(pl.col("camera_id").is_in(list(cameras)))
+    return reads
+
+
+def _ranked(found: pl.DataFrame) -> pl.DataFrame:
+    """The analyst's order: fewest substitutions first, then the most recent."""
+    return found.sort(["substitutions", "captured_at"], descending=[False, True]).select(RESULT_COLUMNS)
 
 
 def read_by_id(store: Store, read_id: str) -> pl.DataFrame:
     """One read by id (zero or one row). Uses the manifest's per-file id ranges to skip files."""
-    rows = manifest.files_overlapping(store.db, "reads", read_id, read_id)
-    zone = store.config.timezone
-    if not rows:
-        return _empty(zone).drop("match", "substitutions")
-    found = pl.scan_parquet([store.path / path for path in rows]).filter(pl.col("read_id") == read_id).collect()
-    return found.with_columns(pl.col("captured_at").dt.convert_time_zone(zone).alias("captured_local"))
+    return reads_by_ids(store, [read_id])
 
 
 def reads_by_ids(store: Store, read_ids: list[str]) -> pl.DataFrame:
-    """The reads with the given ids (those that exist), like :func:`read_by_id` for a few ids at once."""
+    """The reads with the given ids (those that exist); the manifest's per-file id ranges skip files."""
     zone = store.config.timezone
     paths = sorted({path for read_id in set(read_ids)
                     for path in manifest.files_overlapping(store.db, "reads", read_id, read_id)})
@@ -141,15 +148,7 @@ def corrected_reads(store: Store, matched: dict[str, int], *, start: datetime | 
     zone = store.config.timezone
     if not matched:
         return _empty(zone)
-    found = reads_by_ids(store, list(matched))
-    if start is not None:
-        found = found.filter(pl.col("captured_at") >= start)
-    if end is not None:
-        found = found.filter(pl.col("captured_at") < end)
-    if regions:
-        found = found.filter(pl.col("region").is_in([r.upper() for r in regions]))
-    if cameras:
-        found = found.filter(pl.col("camera_id").is_in(list(cameras)))
+    found = _filtered(reads_by_ids(store, list(matched)), start, end, regions, cameras)
     subs = [matched[read_id] for read_id in found.get_column("read_id")]
     return found.with_columns(pl.lit("corrected").alias("match"),
                               pl.Series("substitutions", subs, dtype=pl.Int32)).select(RESULT_COLUMNS)
@@ -161,5 +160,4 @@ def with_corrected(found: pl.DataFrame, corrected: pl.DataFrame) -> pl.DataFrame
     extra = corrected.filter(~pl.col("read_id").is_in(found.get_column("read_id").to_list()))
     if extra.height == 0:
         return found
-    return (pl.concat([found, extra], how="vertical_relaxed")
-            .sort(["substitutions", "captured_at"], descending=[False, True]).select(RESULT_COLUMNS))
+    return _ranked(pl.concat([found, extra], how="vertical_relaxed"))
