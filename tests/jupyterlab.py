@@ -34,6 +34,42 @@ def _free_port() -> int:
 
 
 @contextmanager
+def served(command: list[str], *, port: int, cwd: Path | None, env: dict[str, str], log_path: Path, what: str,
+           ready_path: str | None = None) -> Iterator[subprocess.Popen]:
+    """A server process on a loopback ``port``, ready once ``ready_path`` answers (else once the port accepts),
+    bounded by a minute and always stopped; its log is quoted if it exits or never gets ready."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            for _ in range(120):
+                if proc.poll() is not None:
+                    pytest.fail(f"{what} exited: " + log_path.read_text()[-2000:])
+                if _answers(port, ready_path):
+                    break
+                time.sleep(0.5)
+            else:
+                pytest.fail(f"{what} did not start: " + log_path.read_text()[-2000:])
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _answers(port: int, path: str | None) -> bool:
+    if path is None:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
 def jupyterlab(notebook: Path, env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """A JupyterLab server on a free loopback port, with a token, serving a copy of ``notebook``."""
     from alpr_lib.cli.lab import JUPYTER_CONFIG  # the settings `alpr lab` gives JupyterLab (no news toast)
@@ -45,44 +81,27 @@ def jupyterlab(notebook: Path, env: dict[str, str], tmp_path: Path) -> Iterator[
     work.mkdir()
     shutil.copy(notebook, work / notebook.name)
     port, token = _free_port(), secrets.token_hex(16)
-    log_path = tmp_path / "lab.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-             f"--IdentityProvider.token={token}", "--LabApp.news_url=None", "--expose-app-in-browser",
-             f"--ServerApp.root_dir={work}", "--ServerApp.open_browser=False"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
-            else:
-                pytest.fail("JupyterLab did not start: " + log_path.read_text()[-2000:])
-            yield base, token, work
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    command = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", "--LabApp.news_url=None", "--expose-app-in-browser",
+               f"--ServerApp.root_dir={work}", "--ServerApp.open_browser=False"]
+    with served(command, port=port, cwd=None, env=env, log_path=tmp_path / "lab.log", what="JupyterLab",
+                ready_path=f"/api/status?token={token}"):
+        yield f"http://127.0.0.1:{port}", token, work
 
 
 @contextmanager
-def notebook_page(base: str, token: str, name: str) -> Iterator[tuple[object, list[str]]]:
-    """A Chromium page with the notebook open and its kernel idle; yields (page, blocked request URLs)."""
+def watched_page(url: str, *, wait_until: str = "load") -> Iterator[tuple[object, list[str], list[tuple[str, str]]]]:
+    """A Chromium page at ``url``; yields (page, URLs asked of other hosts — each aborted —, console messages)."""
     from playwright.sync_api import sync_playwright
 
-    blocked: list[str] = []
+    outside: list[str] = []
+    console: list[tuple[str, str]] = []
 
     def guard(route) -> None:
         if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
             route.continue_()
         else:
-            blocked.append(route.request.url)
+            outside.append(route.request.url)
             route.abort()
 
     with sync_playwright() as pw:
@@ -90,19 +109,27 @@ def notebook_page(base: str, token: str, name: str) -> Iterator[tuple[object, li
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.route("**/*", guard)
-            page.goto(f"{base}/lab/tree/{name}?token={token}")
-            page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
-            select = page.locator(".jp-Dialog button.jp-mod-accept")
-            if select.count():
-                select.first.click()
-            page.wait_for_function(
-                "() => { const w = window.jupyterapp.shell.currentWidget;"
-                " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-                " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
-            yield page, blocked
+            page.on("console", lambda msg: console.append((msg.type, msg.text)))
+            page.goto(url, timeout=120_000, wait_until=wait_until)
+            yield page, outside, console
         finally:
             browser.close()
+
+
+@contextmanager
+def notebook_page(base: str, token: str, name: str) -> Iterator[tuple[object, list[str]]]:
+    """A Chromium page with the notebook open and its kernel idle; yields (page, blocked request URLs)."""
+    with watched_page(f"{base}/lab/tree/{name}?token={token}") as (page, blocked, _console):
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+        select = page.locator(".jp-Dialog button.jp-mod-accept")
+        if select.count():
+            select.first.click()
+        page.wait_for_function(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+            " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
+        yield page, blocked
 
 
 def run_all(page) -> None:

@@ -14,14 +14,10 @@ import math
 import os
 import pickle
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import nbformat
 import pandas as pd
@@ -34,7 +30,7 @@ from alpr_lib.viz import reads_map
 from alpr_lib.viz.kepler import KINDS, basemap_styles
 from alpr_lib.viz.layers import track_segments
 from tests.analysis.conftest import PURPOSE, incident_args
-from tests.jupyterlab import ARGS, CHROMIUM, jupyterlab, needs_chromium, notebook_page, run_all
+from tests.jupyterlab import _free_port, jupyterlab, needs_chromium, notebook_page, run_all, served, watched_page
 
 REPO = Path(__file__).resolve().parents[2]
 #: Console text that would mean our map config made kepler reach for (or complain about) a basemap.
@@ -219,12 +215,6 @@ def map_notebook(analyst, key, tmp_path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def plain_voila(notebook: Path, env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """``voila NOTEBOOK`` started in the repository root (its voila.json applies) on a free loopback port.
@@ -235,56 +225,10 @@ def plain_voila(notebook: Path, env: dict[str, str], tmp_path: Path) -> Iterator
     port = _free_port()
     env = {**os.environ, **env, "JUPYTER_PATH": str(REPO / "share" / "jupyter"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    log_path = tmp_path / "voila.log"
     voila = Path(sys.executable).with_name("voila")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(notebook)],
-                                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    pytest.fail("voila exited: " + log_path.read_text()[-2000:])
-                with socket.socket() as sock:
-                    if sock.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.3)
-            else:
-                pytest.fail("voila did not start: " + log_path.read_text()[-2000:])
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-@contextmanager
-def watched_page(url: str) -> Iterator[tuple[object, list[str], list[tuple[str, str]]]]:
-    """A Chromium page at ``url``; yields (page, URLs asked of other hosts, console messages)."""
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    console: list[tuple[str, str]] = []
-
-    def guard(route) -> None:
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.route("**/*", guard)
-            page.on("console", lambda msg: console.append((msg.type, msg.text)))
-            page.goto(url, timeout=120_000)
-            yield page, outside, console
-        finally:
-            browser.close()
+    command = [str(voila), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(notebook)]
+    with served(command, port=port, cwd=REPO, env=env, log_path=tmp_path / "voila.log", what="voila"):
+        yield f"http://127.0.0.1:{port}/"
 
 
 def _check_the_map(page, outside: list[str], console: list[tuple[str, str]], screenshot: Path,

@@ -16,7 +16,16 @@ import nbformat
 import pytest
 
 from tests.conftest import StoreKit, random_reads
-from tests.jupyterlab import keep_for_docs, ARGS, CHROMIUM, _free_port, jupyterlab, needs_chromium, notebook_page, run_all
+from tests.jupyterlab import (
+    _free_port,
+    jupyterlab,
+    keep_for_docs,
+    needs_chromium,
+    notebook_page,
+    run_all,
+    served,
+    watched_page,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -96,56 +105,20 @@ def test_table_renders_and_sorts_in_voila(kit: StoreKit, tmp_path: Path):
     applies): the table and the error line come from the kernel; the table makes no request of its own (the
     default template's Font Awesome stylesheets are the only blocked ones, and the repository's Voila template
     serves those locally)."""
-    from playwright.sync_api import sync_playwright
-
     notebook, env = _setup(kit, tmp_path)
     port = _free_port()
-    log = tmp_path / "voila.log"
-    with open(log, "wb") as err:
-        command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                   str(notebook)]
-        proc = subprocess.Popen(command, cwd=notebook.parent, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                                stderr=err)
-    blocked: list[str] = []
-
-    def guard(route) -> None:
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("Voila did not start: " + log.read_text()[-2000:])
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.route("**/*", guard)
-                page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
-                page.wait_for_selector(f"{TABLE} table.dataTable", timeout=120_000)
-                page.wait_for_selector(".alpr-error", timeout=60_000)
-                assert "times in America/Los_Angeles" in page.locator(TABLE).first.inner_text()
-                page.locator(f"{TABLE} th", has_text="plate").first.click()
-                page.wait_for_function(
-                    "() => document.querySelector('.alpr-table-widget th.dt-ordering-asc') !== null", timeout=10_000)
-                plates = [v for v in page.evaluate(COLUMN_JS, ["plate"]) if v]
-                assert plates and plates == sorted(plates)
-                assert "Login failed: unknown username or wrong password" in page.locator(".alpr-error").inner_text()
-                assert "Traceback" not in page.inner_text("body")
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    command = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", str(notebook)]
+    with served(command, port=port, cwd=notebook.parent, env={**os.environ, **env}, log_path=tmp_path / "voila.log",
+                what="Voila"), \
+            watched_page(f"http://127.0.0.1:{port}/", wait_until="commit") as (page, blocked, _console):
+        page.wait_for_selector(f"{TABLE} table.dataTable", timeout=120_000)
+        page.wait_for_selector(".alpr-error", timeout=60_000)
+        assert "times in America/Los_Angeles" in page.locator(TABLE).first.inner_text()
+        page.locator(f"{TABLE} th", has_text="plate").first.click()
+        page.wait_for_function(
+            "() => document.querySelector('.alpr-table-widget th.dt-ordering-asc') !== null", timeout=10_000)
+        plates = [v for v in page.evaluate(COLUMN_JS, ["plate"]) if v]
+        assert plates and plates == sorted(plates)
+        assert "Login failed: unknown username or wrong password" in page.locator(".alpr-error").inner_text()
+        assert "Traceback" not in page.inner_text("body")
     assert [u for u in blocked if "fontawesome" not in u] == [], blocked
