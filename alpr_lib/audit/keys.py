@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 
 from alpr_lib.audit.locations import check_trusted
 from alpr_lib.errors import AuditIntegrityError, ConfigError
+from alpr_lib.private_files import open_private, private_dir
 
 __all__ = ["ANCHOR_KIND", "AuditKey", "Checkpoints", "check_anchor", "sign_anchor"]
 
@@ -31,9 +31,8 @@ class AuditKey:
         return self.path.exists()
 
     def create(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        private_dir(self.path.parent)
+        with open_private(self.path, "x") as handle:
             handle.write(secrets.token_hex(32))
 
     def load(self) -> bytes:
@@ -74,13 +73,10 @@ class Checkpoints:
 
     def append_line(self, path: Path, line: str) -> None:
         """Append one line to a private file in the checkpoint directory (created 0700, the file 0600)."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)
         check_trusted(path.parent, self._owner, "the checkpoint directory")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        try:
-            os.write(fd, (line + "\n").encode())
-        finally:
-            os.close(fd)
+        with open_private(path, "ab") as handle:  # one write of the whole line: O_APPEND keeps writers apart
+            handle.write((line + "\n").encode())
 
     def exists(self) -> bool:
         return self.path.is_file()
