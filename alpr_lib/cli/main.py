@@ -7,6 +7,7 @@ import click
 from alpr_lib import __version__
 from alpr_lib.cli._common import AlprGroup
 from alpr_lib.cli.audit import audit
+from alpr_lib.cli.dashboards import dashboards
 from alpr_lib.cli.demo import demo
 from alpr_lib.cli.ingest import compact, ingest
 from alpr_lib.cli.init import init
@@ -22,7 +23,7 @@ def cli() -> None:
     """ALPR Workbench: audited access to license plate reader data under policy 462."""
 
 
-for command in (init, demo, users, ingest, compact, search, history, audit, lab, upgrade):
+for command in (init, demo, users, ingest, compact, search, history, audit, lab, dashboards, upgrade):
     cli.add_command(command)
 
 try:  # the recognition engine adds its commands when its package is present
