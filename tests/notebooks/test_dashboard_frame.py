@@ -125,3 +125,32 @@ def test_probe_dashboard_in_voila(probe, demo_store, tmp_path, monkeypatch):
     assert ("analyst", "audit.read", "denied") in outcomes, outcomes
     assert ("auditor", "store.summary", "allowed") in outcomes, outcomes
     assert any(r["action"] == "logout" and r["username"] == "auditor" for r in dashboard), outcomes
+
+
+def test_alpr_dashboards_serves_the_folder(probe, demo_store, tmp_path):
+    """``alpr dashboards`` is the same Voila (one listing, each dashboard under /voila/render/)."""
+    import os
+    import sys
+    import urllib.request
+
+    from tests.jupyterlab import _free_port, served
+
+    port = _free_port()
+    alpr_cli = Path(sys.executable).with_name("alpr")
+    env = {**os.environ, "HOME": str(demo_store.home), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}
+    command = [str(alpr_cli), "dashboards", "--store", str(demo_store.path), "--port", str(port),
+               "--dashboards", str(probe.parent)]
+    with served(command, port=port, cwd=tmp_path, env=env, log_path=tmp_path / "dash.log", what="alpr dashboards"):
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).status == 200  # the listing
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/probe.ipynb", timeout=60).read().decode()
+        assert "cdn.jsdelivr.net" not in page  # the offline template
+
+
+def test_alpr_dashboards_refuses_a_missing_store(tmp_path):
+    from click.testing import CliRunner
+
+    from alpr_lib.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["dashboards", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
