@@ -84,6 +84,8 @@ def _safe(text: object) -> str:
     help="Seconds between sampled video frames.",
 )
 @click.option("--top-n", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--group-video/--no-group-video", default=True, show_default=True,
+              help="One read per vehicle in a video, its text fused across the frames it was seen in.")
 @click.option("--tz", default="America/Los_Angeles", show_default=True, callback=_zone,
               help="Zone of EXIF and sidecar times without an offset.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
@@ -93,8 +95,8 @@ def _safe(text: object) -> str:
               help="Store for --ingest (or set ALPR_STORE).")
 @click.option("--user", "username", envvar="ALPR_USER", default=None,
               help="User (an operator or ingest service account) for --ingest (or set ALPR_USER).")
-def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress,
-              ingest, store, username):
+def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, group_video, tz,
+              no_progress, ingest, store, username):
     """Recognise plates in camera images, folders of images and video files (PATH...).
 
     Time and location come from a JSON sidecar (IMAGE.json) or EXIF, else from --lat/--lon and the file's
@@ -118,14 +120,14 @@ def recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers,
     if ingest and crops_dir is None:
         with tempfile.TemporaryDirectory(prefix="alpr-crops-") as tmp:  # the store keeps its own copies
             _recognize(paths, camera_id, lat, lon, unit, source, out, Path(tmp), workers, frame_step_s, top_n, tz,
-                       no_progress, store, username)
+                       no_progress, store, username, group_video)
         return
     _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz,
-               no_progress, store if ingest else None, username)
+               no_progress, store if ingest else None, username, group_video)
 
 
 def _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers, frame_step_s, top_n, tz, no_progress,
-               store, username):
+               store, username, group_video=True):
     from ..recognition.batch import recognize_paths
 
     if (lat is None) != (lon is None):
@@ -146,6 +148,7 @@ def _recognize(paths, camera_id, lat, lon, unit, source, out, crops_dir, workers
             frame_step_s=frame_step_s,
             top_n=top_n,
             progress=not no_progress,
+            group_video=group_video,
         )
     except AlprError as exc:
         raise click.ClickException(str(exc)) from exc

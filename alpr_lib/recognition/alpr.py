@@ -160,9 +160,15 @@ class Alpr:
             self._engine.default_region = region.upper() or None
 
     def set_detect_region(self, enabled: bool) -> None:
+        """On: each plate's ``region`` / ``region_confidence`` come from the state name, slogan or web
+        address read on the plate (``region.py``), combined with the plate-format guess; "" below the
+        classifier's threshold. Off (the default, as in OpenALPR): ``region`` is "" unless a default region
+        is set."""
         self._detect_region = bool(enabled)
         if self._native is not None:
             self._native.set_detect_region(enabled)
+        elif self._engine is not None:
+            self._engine.detect_region = self._detect_region
 
     def set_country(self, country: str) -> None:
         if self._native is not None:

@@ -8,7 +8,10 @@ walked (a directory named ``y.jpg`` too); every entry in them named like an imag
 a directory is a file of the batch, so a FIFO there is reported, not skipped in silence.
 Several worker processes can share the work (one engine per process). Time and
 place come from a JSON sidecar or EXIF (see :mod:`.metadata`), else from ``default_lat``/``default_lon``
-and the file's modification time. Video files are sampled every ``frame_step_s`` seconds.
+and the file's modification time. Video files are sampled every ``frame_step_s`` seconds; the reads of
+one vehicle seen in several frames are grouped into one read whose text is fused across the frames
+(:mod:`.grouping`, ``group_video=False`` keeps one read per frame). The plate's state is read from the
+crop (:mod:`.region`, ``detect_region=False`` leaves only the plate-format guess).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,11 +31,13 @@ import polars as pl
 
 from ..errors import AlprError, RecognitionError, ValidationError
 from ..private_files import private_dir, write_private_atomic
+from .grouping import FrameRead, group_and_fuse
 from .image import check_regular_file, decode_image, read_image_file, validate_array
 from .metadata import capture_time_problem, check_coordinate, image_metadata, printable
 from .ocr import cut_window
 from .pipeline import PlateRecognizer, expand_quad
-from .reads import ImageRead, check_label, image_reads, read_id_for, reads_frame
+from .postprocess import normalise_plate
+from .reads import MIN_REGION_CONFIDENCE, ImageRead, check_label, image_reads, read_id_for, reads_frame
 
 __all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "BatchResult", "FileError", "expand_paths", "recognize_paths"]
 
@@ -66,6 +71,8 @@ class _Job:
     crops_dir: str | None
     frame_step_s: float
     top_n: int
+    group_video: bool = True
+    detect_region: bool = True
 
 
 _ENGINE: PlateRecognizer | None = None
@@ -74,7 +81,7 @@ _ENGINE: PlateRecognizer | None = None
 def _engine() -> PlateRecognizer:
     global _ENGINE
     if _ENGINE is None:
-        _ENGINE = PlateRecognizer()
+        _ENGINE = PlateRecognizer(detect_region=True)
     return _ENGINE
 
 
@@ -100,7 +107,7 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def _save_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> None:
+def _encode_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> bytes:
     q = expand_quad(np.asarray(quad, np.float32).reshape(4, 2), 1.15, 1.8)
     w = int(max(16, np.linalg.norm(q[1] - q[0])))
     h = int(max(8, np.linalg.norm(q[3] - q[0])))
@@ -108,10 +115,29 @@ def _save_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> None:
     ok, encoded = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
     if not ok:
         raise RecognitionError(f"cannot encode plate crop {path}")
+    return encoded.tobytes()
+
+
+def _write_crop(data: bytes, path: Path) -> None:
     try:
-        write_private_atomic(path, encoded.tobytes(), sync=False, make_dirs=False)  # a plate: 0600
+        write_private_atomic(path, data, sync=False, make_dirs=False)  # a plate: 0600
     except OSError as exc:
         raise RecognitionError(f"cannot write plate crop {path}: {exc}") from None
+
+
+def _save_crop(image: np.ndarray, quad: tuple[float, ...], path: Path) -> None:
+    _write_crop(_encode_crop(image, quad, path), path)
+
+
+def _fuse_video_reads(frame_reads: list[FrameRead], frame_step_s: float) -> list[FrameRead]:
+    """One read per vehicle: the group's fused text, region and confidence on its best member."""
+    out = []
+    for fused in group_and_fuse(frame_reads, max_gap_s=max(2.0, 2.5 * frame_step_s)):
+        read: ImageRead = fused.best.payload[0]
+        region = fused.region.upper() if fused.region and fused.region_confidence >= MIN_REGION_CONFIDENCE else None
+        read = replace(read, plate=fused.plate, confidence=float(np.clip(fused.confidence, 0, 100)), region=region)
+        out.append(replace(fused.best, payload=(read, fused.best.payload[1])))
+    return out
 
 
 def _file_time(path: Path, st: os.stat_result) -> datetime:
@@ -170,8 +196,22 @@ def _run_job(job: _Job) -> tuple[list[ImageRead], dict[str, str], list[FileError
     path = Path(job.path)
     engine = _engine()
     engine.top_n = job.top_n
+    engine.detect_region = job.detect_region
     reads: list[ImageRead] = []
     crops: dict[str, str] = {}
+    frame_reads: list[FrameRead] = []  # video: the reads of every frame, grouped at the end
+
+    def flush() -> None:  # the video's reads grouped by vehicle (also when a later frame failed)
+        for fr in _fuse_video_reads(frame_reads, job.frame_step_s):
+            r, data = fr.payload
+            reads.append(r)
+            if data is not None and job.crops_dir:
+                rid = read_id_for(job.camera_id, r.image_ref, r.plate_index, r.captured_at)
+                crop_path = Path(job.crops_dir) / f"{rid}.jpg"
+                _write_crop(data, crop_path)
+                crops[rid] = str(crop_path)
+        frame_reads.clear()
+
     try:
         is_video = path.suffix.lower() in VIDEO_EXTENSIONS
         # before anything opens the path or reads metadata: a FIFO, socket, device or directory is refused
@@ -186,20 +226,37 @@ def _run_job(job: _Job) -> tuple[list[ImageRead], dict[str, str], list[FileError
         else:
             assert data is not None
             sources = iter([(str(path), at, decode_image(data, what=str(path)))])
+        group = is_video and job.group_video
         for ref, when, image in sources:
             rec = engine.recognize(image)
-            for r in image_reads(rec, ref, when, lat, lon, heading):
+            for res, r in zip(rec.results, image_reads(rec, ref, when, lat, lon, heading), strict=True):
+                rid = read_id_for(job.camera_id, r.image_ref, r.plate_index, r.captured_at)
+                crop_path = Path(job.crops_dir) / f"{rid}.jpg" if job.crops_dir else None
+                if group:  # keep the crop in memory (a few kB) until the group's best member is known
+                    crop_data = _encode_crop(image, r.quad, crop_path) if crop_path else None
+                    frame_reads.append(
+                        FrameRead(t=(when - at).total_seconds(), plate=r.plate, confidence=r.confidence,
+                                  quad=np.asarray(r.quad, np.float32).reshape(4, 2),
+                                  char_confidences=res.char_confidences if normalise_plate(res.plate_raw) == r.plate
+                                  else (), region=res.region, region_confidence=res.region_confidence,
+                                  payload=(r, crop_data))
+                    )
+                    continue
                 reads.append(r)
-                if job.crops_dir:
-                    rid = read_id_for(job.camera_id, r.image_ref, r.plate_index, r.captured_at)
-                    crop_path = Path(job.crops_dir) / f"{rid}.jpg"
+                if crop_path:
                     _save_crop(image, r.quad, crop_path)
                     crops[rid] = str(crop_path)
+        flush()
         return reads, crops, [], int(used_mtime)
     except AlprError as exc:
-        return reads, crops, [FileError(str(path), str(exc))], 0
+        error = FileError(str(path), str(exc))
     except (OSError, ValueError, cv2.error) as exc:  # unexpected I/O trouble with one file: report, go on
-        return reads, crops, [FileError(str(path), f"{type(exc).__name__}: {exc}")], 0
+        error = FileError(str(path), f"{type(exc).__name__}: {exc}")
+    try:
+        flush()
+    except (AlprError, OSError) as exc:
+        error = FileError(error.path, f"{error.message}; {exc}")
+    return reads, crops, [error], 0
 
 
 def _check_arguments(
@@ -249,11 +306,15 @@ def recognize_paths(
     frame_step_s: float = 1.0,
     top_n: int = 5,
     progress: bool = False,
+    group_video: bool = True,
+    detect_region: bool = True,
 ) -> BatchResult:
     """Recognise every image/video in ``paths``; one :class:`FileError` per file that failed.
 
     The arguments are checked first (a bad camera id, position, zone or step is a :class:`ValidationError`
-    before any file is touched); after that a bad file never stops the batch.
+    before any file is touched); after that a bad file never stops the batch. ``group_video``: one read per
+    vehicle in a video, its text fused across frames (:mod:`.grouping`); ``detect_region``: the plate's
+    state read from its crop (:mod:`.region`).
     """
     _check_arguments(camera_id, default_lat, default_lon, unit, source, tz, frame_step_s, top_n)
     files = expand_paths(paths)
@@ -261,7 +322,8 @@ def recognize_paths(
         private_dir(crops_dir)  # plate crops: a 0700 directory whatever the umask
     jobs = [
         _Job(
-            str(f), camera_id, default_lat, default_lon, tz, str(crops_dir) if crops_dir else None, frame_step_s, top_n
+            str(f), camera_id, default_lat, default_lon, tz, str(crops_dir) if crops_dir else None, frame_step_s, top_n,
+            bool(group_video), bool(detect_region),
         )
         for f in files
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -174,6 +174,8 @@ class PlateRecognizer:
         min_confidence: float = 60.0,
         fallback_max_side: int | None = 1600,
         fallback_below: float = 75.0,
+        detect_region: bool = False,
+        region_classifier=None,
     ) -> None:
         self.detector = detector or TextLineDetector()
         self.ocr = ocr or PlateOCR()
@@ -182,6 +184,30 @@ class PlateRecognizer:
         self.min_confidence = min_confidence
         self.fallback_max_side = fallback_max_side
         self.fallback_below = fallback_below
+        # the plate's state read from the text printed on it (region.py); off by default like OpenALPR's
+        # set_detect_region, on in batch ingest; the classifier (and its model) is loaded on first use
+        self.detect_region = bool(detect_region)
+        self._region_classifier = region_classifier
+
+    @property
+    def region_classifier(self):
+        if self._region_classifier is None:
+            from .region import RegionClassifier
+
+            self._region_classifier = RegionClassifier(detector=self.detector)
+        return self._region_classifier
+
+    def _regions(self, image: np.ndarray, results: list[PlateResult]) -> list[PlateResult]:
+        """Each plate's region from the text read on its crop, combined with the format prior (region.py)."""
+        from .region import combine_with_format
+
+        out = []
+        for r in results:
+            guess = self.region_classifier.classify_plate(image, r.quad, r.plate)
+            region, conf = combine_with_format(guess, r.region, r.region_confidence,
+                                               self.region_classifier.threshold)
+            out.append(replace(r, region=region, region_confidence=conf))
+        return out
 
     def _score_group(self, readings: list[OcrReading], geo: float) -> dict[str, Candidate]:
         """Candidates of one plate region read through several windows: probabilities averaged over the
@@ -300,6 +326,9 @@ class PlateRecognizer:
             ]
             if results[0].confidence < self.min_confidence / 3:
                 results = []
+        t_region = time.perf_counter()
+        if results and self.detect_region and not self.default_region:
+            results = self._regions(image, results)
         t1 = time.perf_counter()
         return Recognition(
             results=tuple(results),
@@ -307,5 +336,5 @@ class PlateRecognizer:
             img_height=ih,
             processing_time_ms=(t1 - t0) * 1000,
             proposals=len(props),
-            timings_ms={"total": (t1 - t0) * 1000, "passes": passes},
+            timings_ms={"total": (t1 - t0) * 1000, "passes": passes, "region": (t1 - t_region) * 1000},
         )

@@ -120,10 +120,16 @@ def test_recognize_video_frames_and_workers(tmp_path, scenes):
     cv2.imwrite(str(tmp_path / "still.png"), scenes[2].image)
     out = tmp_path / "reads.parquet"
     args = [str(video), str(tmp_path / "still.png"), "--camera", "V", "--lat", "1", "--lon", "2"]
-    res = CliRunner().invoke(recognize, [*args, "--workers", "2", "--out", str(out), "--no-progress"])
+    res = CliRunner().invoke(recognize, [*args, "--workers", "2", "--out", str(out), "--no-progress",
+                                         "--no-group-video"])
     assert res.exit_code == 0, res.output
     frame = pl.read_parquet(out)
     refs = set(frame["image_ref"])
     assert {f"{video}#t=0.000", f"{video}#t=1.000"} <= refs
     at = frame.filter(pl.col("image_ref") == f"{video}#t=1.000")["captured_at"][0]
     assert at.isoformat().startswith("2024-05-01T12:00:01")
+    # grouped (the default): the parked car seen in both sampled frames is one read
+    res = CliRunner().invoke(recognize, [*args, "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    video_reads = pl.read_parquet(out).filter(pl.col("image_ref").str.starts_with(f"{video}#t="))
+    assert video_reads.height == 1
