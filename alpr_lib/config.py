@@ -126,6 +126,53 @@ def _table_of_tables(value: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _purpose_names(value: Any) -> tuple[str, ...]:
+    """A list of purpose names (``["criminal investigation"]``), or ``["*"]`` for every purpose."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip().startswith("[") else [v for v in value.split(",") if v.strip()]
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"expected a JSON list of purpose names: {exc}") from None
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"expected a list of purpose names (or [\"*\"] for all), got {value!r:.80}")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _audit_rule_overrides(value: Any) -> dict[str, dict[str, Any]]:
+    """Per audit-review rule id, parameters replacing the published defaults (checked against the rules)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"expected a JSON object of rule ids to parameters: {exc}") from None
+    from alpr_lib.review.rules import check_overrides  # the published rules say what may be tuned
+
+    return check_overrides(value)
+
+
+def _percent(value: Any) -> int:
+    number = _int_at_least(1)(value)
+    if number > 100:
+        raise ConfigError(f"expected a percentage from 1 to 100, got {number}")
+    return number
+
+
+def _http_url(value: Any) -> str:
+    text = str(value).strip()
+    if text and not re.match(r"^https?://[^\s/]+", text):
+        raise ConfigError(f"{text[:80]!r} is not an http:// or https:// URL ('' turns the webhook off)")
+    return text
+
+
+def _no_external_sharing(value: Any) -> str:
+    """Only 'none': a vendor-enabled nationwide sharing setting once went unnoticed for 17 months (issue 13)."""
+    if str(value).strip().lower() != "none":
+        raise ConfigError(f"external sharing cannot be enabled ({str(value)[:40]!r}): Civil Code 1798.90.55 and AG "
+                          "bulletin 2023-DLE-06 allow release of ALPR data only on a written request reviewed under "
+                          "policy 462.7; record it with `alpr releases add`")
+    return "none"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configurable value: its name, default, help text and validating parser."""
@@ -160,9 +207,41 @@ SETTINGS: tuple[Setting, ...] = (
             "serious enough for convoy and frequent-location analysis ([offense_limits.<offense>] tables; see "
             "alpr_lib.analysis.limits for the defaults).",
             _table_of_tables),
+    Setting("notes_required_for", (),
+            "Purposes whose data accesses must carry a note saying what the access is for (a JSON list of "
+            "purpose names, or [\"*\"] for every purpose); a missing note is refused and audited.",
+            _purpose_names),
+    Setting("audit_rules", {},
+            "The department's tuning of the published audit-review rules (alpr_lib/data/audit_rules.toml): per "
+            "rule id, parameters replacing the defaults, e.g. {\"burst\": {\"max_accesses\": 40}} or "
+            "{\"after_hours\": {\"enabled\": false}}; see docs/audit-review.md.",
+            _audit_rule_overrides),
+    Setting("inactivity_suspend_days", 90,
+            "An account unused for this many days is suspended at its next login until a supervisor reinstates "
+            "it (State Auditor's recommendation; 0: never). Service accounts are exempt.", _int_at_least(0)),
+    Setting("training_pass_mark", 80,
+            "Percent of a training module's exercises answered correctly to pass it (462.8).", _percent),
+    Setting("refresher_notice_days", 30,
+            "Refresher training is due this many days before a certificate expires.", _int_at_least(0)),
+    Setting("training_course_path", "",
+            "The department's training course file (TOML), or '' for the built-in course "
+            "(alpr_lib/data/course.toml).", str),
+    Setting("external_sharing", "none",
+            "Automatic sharing of reads with systems outside the department (a vendor's nationwide network, other "
+            "agencies' portals). Only 'none' is accepted: Civil Code 1798.90.55 and AG bulletin 2023-DLE-06 allow "
+            "release only on a written request approved under 462.7 (`alpr releases`); any attempt to change it is "
+            "refused and audited.", _no_external_sharing),
     Setting("basemap_style_url", "",
             "Map style URL for kepler.gl maps: the department's internal tile server, or '' for no basemap "
             "(no third party learns where investigators look; the data layers still draw).", str),
+    Setting("hotlist_refresh_days", 7, "A hotlist not re-imported within this many days is stale; its hits say so "
+            "(a list's own period is set at import).", _int_at_least(1)),
+    Setting("alert_encounter_minutes", 10, "Reads of one hotlisted plate at one camera within this many minutes "
+            "are one encounter: they update one alert.", _int_at_least(1)),
+    Setting("alert_webhook_url", "", "New alerts are POSTed as JSON to this http(s) URL of the department's "
+            "dispatch system ('' for none).", _http_url),
+    Setting("alert_email_to", "", "New alerts are e-mailed to this address ('' for none).", str),
+    Setting("alert_smtp_host", "localhost:25", "SMTP server (host:port) for alert e-mails.", str),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

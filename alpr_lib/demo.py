@@ -17,7 +17,9 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from alpr_lib.bootstrap import init_store
+from alpr_lib.hotlists.demo import add_demo_hotlists
 from alpr_lib.login import login
+from alpr_lib.review.demo import plant_misuse
 from alpr_lib.timeutil import utc_now
 
 __all__ = ["DEMO_USERS", "DemoResult", "DemoUser", "build_demo_store"]
@@ -95,6 +97,7 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
     for user in DEMO_USERS:
         if user.certified and user.username != "trainer":
             trainer.certify(user.username)
+    add_demo_hotlists(path, passwords, seed=seed)  # issue 12: lists before reads, so reads raise alerts
     ingest = login(SERVICE_USER.username, passwords[SERVICE_USER.username], path, client="service")
     ingest.register_cameras(samples.cameras(seed))
     total = 0
@@ -119,6 +122,8 @@ def build_demo_store(path: str | os.PathLike, *, n_reads: int = 300_000, seed: i
                else {"lat": incident["lat"], "lon": incident["lon"]}),
             location_name=incident["location_name"],
             summary=incident["summary"], exist_ok=True)
+    trainer.training.build_sandbox(progress=progress)  # the training sandbox, <store>/training (issue 15)
+    plant_misuse(path, passwords, organisation=ORG)  # issue 14: something for every audit-review flag
     for session in (analyst, ingest, trainer, admin_session):
         session.logout()
     users = tuple(DemoUser(u.username, u.full_name, u.title, u.roles, u.certified, passwords[u.username])

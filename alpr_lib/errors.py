@@ -15,6 +15,7 @@ __all__ = [
     "IngestError",
     "NotFound",
     "RecognitionError",
+    "ServiceUnavailable",
     "StoreError",
     "ValidationError",
 ]
@@ -69,3 +70,7 @@ class AuditIntegrityError(AlprError):
 
 class RecognitionError(AlprError):
     """An image could not be recognised (unreadable, truncated, not an image, too large)."""
+
+
+class ServiceUnavailable(AlprError):
+    """The ALPR API service (server mode) cannot be reached or did not answer; the call may be tried again."""

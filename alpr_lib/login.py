@@ -17,7 +17,7 @@ from pathlib import Path
 from alpr_lib.access.authenticate import PasswordChangeRequired, open_session
 from alpr_lib.access.door import default_client
 from alpr_lib.access.tickets import in_dashboard, issue_ticket, resume_session
-from alpr_lib.errors import AuthError
+from alpr_lib.errors import AuthError, ServiceUnavailable
 from alpr_lib.session import Session
 from alpr_lib.store.store import Store
 
@@ -42,7 +42,7 @@ def read_password_file(path: str | os.PathLike) -> str:
 
 
 def login(username: str | None = None, password: str | None = None, store: str | os.PathLike | None = None,
-          *, client: str | None = None, new_password: str | None = None) -> Session:
+          *, client: str | None = None, new_password: str | None = None, server: str | None = None) -> Session:
     """Authenticate and return a :class:`Session` on the store (``store`` defaults to ``ALPR_STORE``).
 
     Without arguments it uses ``ALPR_USER``/``ALPR_PASSWORD_FILE`` when set, otherwise prompts. A user whose
@@ -53,8 +53,16 @@ def login(username: str | None = None, password: str | None = None, store: str |
     the store (its ticket; see :mod:`alpr_lib.access.tickets`), so one login serves every notebook; Voila
     dashboards always ask. A user who cannot reach reads (no current certification, a service account) is
     told so at once.
+
+    Server mode: with ``server="http://HOST:PORT"`` (or ``ALPR_SERVER`` set and no ``store`` given) the login
+    goes to the ALPR API service and returns a :class:`alpr_lib.remote.RemoteSession`, with the same methods
+    and results; the credentials are found the same way, and in a JupyterHub kernel without a password the
+    Hub's token (``JUPYTERHUB_API_TOKEN``) signs in.
     """
     client = client or default_client()
+    server = server or (os.environ.get("ALPR_SERVER") or None if store is None else None)
+    if server:
+        return _remote_login(server, username, password, client=client, new_password=new_password)
     if password is None and client == "notebook" and not in_dashboard():
         resumed = _resume(store, username or os.environ.get("ALPR_USER") or None, client)
         if resumed is not None:
@@ -81,8 +89,39 @@ def _resume(store: str | os.PathLike | None, username: str | None, client: str) 
     return Session(door)
 
 
+def _remote_login(server: str, username: str | None, password: str | None, *, client: str,
+                  new_password: str | None) -> Session:
+    """A RemoteSession from the API service (the same credential search and forced-change prompt)."""
+    from alpr_lib.remote import connect_hub
+
+    hub_token = os.environ.get("JUPYTERHUB_API_TOKEN")
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if (password is None and hub_token and hub_user and not os.environ.get("ALPR_PASSWORD_FILE")
+            and (username or os.environ.get("ALPR_USER") or hub_user) == hub_user):
+        session = connect_hub(server, hub_token, client=client)
+    else:
+        session = _login(username, password, None, client=client, new_password=new_password, server=server)
+    try:
+        note = session.access_note()
+    except ServiceUnavailable:  # logged in; the note is only a courtesy
+        note = None
+    if note:
+        print(f"Logged in as {session.username}, but {note}", file=sys.stderr)
+    return session  # type: ignore[return-value]
+
+
+def _open(store: str | os.PathLike | None, server: str | None, username: str, password: str, *, client: str,
+          new_password: str | None) -> Session:
+    """The embedded session on ``store``, or the remote one from ``server``."""
+    if server:
+        from alpr_lib.remote import connect
+
+        return connect(server, username, password, client=client, new_password=new_password)  # type: ignore
+    return open_session(store, username, password, client=client, new_password=new_password)
+
+
 def _login(username: str | None, password: str | None, store: str | os.PathLike | None, *, client: str,
-           new_password: str | None) -> Session:
+           new_password: str | None, server: str | None = None) -> Session:
     interactive = False
     if username is None:
         username = os.environ.get("ALPR_USER") or None
@@ -96,11 +135,11 @@ def _login(username: str | None, password: str | None, store: str | os.PathLike 
             password = getpass.getpass(f"Password for {username}: ")
             interactive = True
     try:
-        return open_session(store, username, password, client=client, new_password=new_password)
+        return _open(store, server, username, password, client=client, new_password=new_password)
     except PasswordChangeRequired:
         if new_password is not None or not interactive:
             raise
     new_password = getpass.getpass("Your password was reset; choose a new password: ")
     if getpass.getpass("Type the new password again: ") != new_password:
         raise AuthError("the two new passwords differ; log in again")
-    return open_session(store, username, password, client=client, new_password=new_password)
+    return _open(store, server, username, password, client=client, new_password=new_password)

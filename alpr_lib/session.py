@@ -35,8 +35,12 @@ def _method(spec: Action) -> Callable[..., Any]:
     call.__qualname__ = f"{spec.namespace}.{spec.method}"
     call.__doc__ = f"{spec.doc}\n\nAction ``{spec.name}`` (permission ``{spec.permission}``); returns {spec.result}."
     sig = signature_of(spec.request)
+    params = list(sig.parameters.values())
+    if spec.needs_purpose and "note" not in sig.parameters:  # the door takes a note for every data access
+        params.append(inspect.Parameter("note", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation="str | None"))
     call.__signature__ = sig.replace(parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
-                                                 *sig.parameters.values()])  # type: ignore[attr-defined]
+                                                 *params])  # type: ignore[attr-defined]
     return call
 
 

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 ALPR_SCREENSHOTS="$PWD/docs/images" .venv/bin/python -m pytest -p no:cacheprovider -q \
-  tests/analysis/test_browser.py tests/notebooks/test_browser_search_form.py tests/notebooks/test_browser_display.py
+  tests/analysis/test_browser.py tests/notebooks/test_browser_search_form.py tests/notebooks/test_browser_display.py \
+  tests/review/test_dashboards_browser.py

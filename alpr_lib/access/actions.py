@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from alpr_lib.access.door import Context
 
-__all__ = ["Action", "NoPlan", "Plan", "Request", "Result", "action", "actions", "get_action", "jsonable", "secret"]
+__all__ = ["Action", "NoPlan", "Plan", "Request", "Result", "action", "actions", "get_action", "jsonable",
+           "local_files", "secret"]
 
 
 def jsonable(value: Any) -> Any:
@@ -93,6 +94,13 @@ class Request:
 def secret() -> Any:
     """Mark a request field (a password) that never reaches the audit record."""
     return field(metadata={"secret": True})
+
+
+def local_files(default: Any = None) -> Any:
+    """Mark a request field whose value holds files by their path inside a mapping or list (e.g. ``images``,
+    read id -> bytes or a file): over the API the client uploads those files and the service never opens a
+    path a client names (see :mod:`alpr_lib.remote.files`). A field typed ``os.PathLike`` needs no mark."""
+    return field(default=default, metadata={"local_files": True})
 
 
 @dataclass(frozen=True)

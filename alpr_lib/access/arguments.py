@@ -87,7 +87,9 @@ def _check(name: str, value: Any, hint: Any) -> Any:
                 continue
         raise ValidationError(f"{name} must be {_describe(hint)}, not {type(value).__name__} {_short(value)}")
     if origin is typing.Literal:
-        if value in typing.get_args(hint):
+        # compare plain values only: a DataFrame's == is element-wise (and raises on mixed types)
+        if isinstance(value, str | int | float | bool | None) and any(
+                type(value) is type(option) and value == option for option in typing.get_args(hint)):
             return value
         raise ValidationError(f"{name} must be one of {list(typing.get_args(hint))}, not {_short(value)}")
     if origin is tuple:

@@ -19,7 +19,7 @@ from alpr_lib.session import Session
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["PasswordChangeRequired", "open_session"]
+__all__ = ["PasswordChangeRequired", "open_session", "open_trusted_session"]
 
 _USERNAME_MAX = 64
 
@@ -66,7 +66,8 @@ def open_session(store: str | os.PathLike | None, username: str, password: str, 
         except AuthError as exc:
             _record(opened, "(invalid username)", "unknown", client, "denied", str(exc), query=_typed(username))
             raise
-        known = users.get_user(opened.db, name)
+        accounts = opened.accounts_db  # a training sandbox logs in against its operational store's accounts
+        known = users.get_user(accounts, name)
         # a known account is recorded by name; anything else may be a password typed into the wrong field
         recorded, organisation = (name, known.organisation) if known else (UNKNOWN_USERNAME, "unknown")
         typed = {} if known else _typed(name)
@@ -74,7 +75,7 @@ def open_session(store: str | os.PathLike | None, username: str, password: str, 
             _record(opened, recorded, organisation, client, "denied", "no password given", query=typed)
             raise AuthError("give your password")
         try:
-            user = users.authenticate(opened.db, opened.config, name, password)
+            user = users.authenticate(accounts, opened.config, name, password)
         except AuthError as exc:
             _record(opened, recorded, organisation, client, "denied", str(exc), query=typed)
             raise
@@ -86,11 +87,11 @@ def open_session(store: str | os.PathLike | None, username: str, password: str, 
                 _record(opened, name, organisation, client, "denied", reason)
                 raise PasswordChangeRequired(reason)
             try:
-                users.set_password(opened.db, opened.config, name, new_password, must_change=False)
+                users.set_password(accounts, opened.config, name, new_password, must_change=False)
             except (AlprError, ValueError) as exc:
                 _record(opened, name, organisation, client, "denied", f"new password refused: {exc}")
                 raise ValidationError(f"new password refused: {exc}") from None
-            user = users.require_user(opened.db, name)
+            user = users.require_user(accounts, name)
         started = utc_now()
         session_id = uuid.uuid4().hex
         session_rows.insert(opened.db, session_id=session_id, username=name, client=client, started_at=iso(started))
@@ -101,3 +102,50 @@ def open_session(store: str | os.PathLike | None, username: str, password: str, 
     session = Session(Door(opened, user, client=client, session_id=session_id, started_at=started))
     session.password_changed_at_login = changed
     return session
+
+
+def open_trusted_session(store: str | os.PathLike | None, username: str, *, client: str, via: str) -> Session:
+    """A Session for an account another system already authenticated (``via``, e.g. ``"jupyterhub"``: the API
+    service checked the Hub token with the Hub): no password here, every other rule of a login — the account
+    must exist, be enabled, not be locked, and its reset password must have been changed — and, after it,
+    every rule of the door. Audited ``login`` with ``authenticated_by``."""
+    opened = Store.open(store)
+    query: dict[str, object] = {"authenticated_by": via}
+    try:
+        try:
+            name = _clean_username(username)
+        except AuthError as exc:
+            _record(opened, "(invalid username)", "unknown", client, "denied", str(exc),
+                    query={**query, **_typed(username)})
+            raise
+        user = users.get_user(opened.accounts_db, name)
+        failure = None
+        if user is None:
+            failure = f"{via} user {name!r} has no ALPR account; ask the ALPR administrator"
+        elif user.disabled:
+            failure = f"account {name!r} is disabled; ask the ALPR administrator"
+        elif user.must_change_password:
+            failure = ("your password was reset and must be changed before you can continue: run "
+                       "`alpr users passwd` or log in interactively")
+        elif _locked(opened, name):
+            failure = f"account {name!r} is locked after repeated failed logins; try again later"
+        if failure or user is None:
+            _record(opened, name if user else UNKNOWN_USERNAME, user.organisation if user else "unknown", client,
+                    "denied", failure, query=query)
+            raise AuthError(failure or "login failed")
+        started = utc_now()
+        session_id = uuid.uuid4().hex
+        session_rows.insert(opened.db, session_id=session_id, username=name, client=client, started_at=iso(started))
+        _record(opened, name, user.organisation, client, "allowed", None, session_id, query=query)
+    except BaseException:
+        opened.close()
+        raise
+    return Session(Door(opened, user, client=client, session_id=session_id, started_at=started))
+
+
+def _locked(store: Store, name: str) -> bool:
+    from alpr_lib.records import users as user_rows
+    from alpr_lib.timeutil import parse_iso
+
+    row = user_rows.get(store.accounts_db, name)
+    return bool(row is not None and row.locked_until and parse_iso(row.locked_until) > utc_now())

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from alpr_lib.auth.certifications import current_certification
+from alpr_lib.auth.certifications import certificate_state
 from alpr_lib.auth.roles import PERMISSIONS, SERVICE_PERMISSIONS
 from alpr_lib.auth.users import User
 from alpr_lib.config import Config
-from alpr_lib.errors import AccessDenied
+from alpr_lib.errors import AccessDenied, ValidationError
 from alpr_lib.records import Backend
-from alpr_lib.records import certifications as cert_rows
 
-__all__ = ["check_case_number", "check_permission", "check_purpose", "check_training"]
+__all__ = ["check_case_number", "check_note", "check_note_text", "check_permission", "check_purpose",
+           "check_training", "split_note"]
+
+#: the longest access note kept (a sentence or two; the audit record is not a case file)
+MAX_NOTE = 2_000
 
 
 def check_permission(user: User, permission: str) -> None:
@@ -34,17 +38,29 @@ def check_permission(user: User, permission: str) -> None:
 
 
 def check_training(db: Backend, user: User, store_kind: str, now: datetime) -> None:
-    """462.3(d): no access to operational ALPR data without current department-approved training."""
+    """462.3(d): no access to operational ALPR data without current department-approved training: a
+    certificate that is current, not expired and not revoked. ``db`` holds the department's accounts and
+    certifications. The refusal says why and what to do."""
     if store_kind == "training" or user.is_service:
         return
-    if current_certification(db, user.username, now) is None:
-        last = cert_rows.latest_expiry(db, user.username)
-        why = (f"your ALPR training certification expired on {last[:10]}" if last
-               else "you have no ALPR training certification on record")
-        raise AccessDenied(
-            f"{why}. Policy 462.3(d) forbids access to ALPR data without current department-approved "
-            "training; ask the Training Sergeant to certify you (alpr users certify)."
-        )
+    state = certificate_state(db, user.username, now)
+    if state.opens_access:
+        return
+    row = state.row or {}
+    course = ("complete the department's ALPR course in the training sandbox (notebooks/training/; "
+              "`alpr training status` shows your progress) and ask the Training Sergeant to sign you off")
+    if state.status == "revoked":
+        why = (f"your ALPR training certificate was revoked on {str(row['revoked_at'])[:10]} by "
+               f"{row['revoked_by']} ({row['revoked_reason']})")
+        fix = f"{course} again"
+    elif state.status == "expired":
+        why = f"your ALPR training certification expired on {str(row['expires_at'])[:10]}"
+        fix = f"take refresher training: {course}"
+    else:
+        why = "you have no ALPR training certification on record"
+        fix = f"{course} (training taken elsewhere is recorded by a trainer: alpr users certify)"
+    raise AccessDenied(f"{why}. Policy 462.3(d) forbids access to ALPR data without current department-approved "
+                       f"training; {fix}.")
 
 
 def check_purpose(config: Config, purpose: str | None) -> str:
@@ -76,6 +92,40 @@ def check_case_number(config: Config, purpose: str, case_number: str | None) -> 
         shown = f"for example {example}" if example else f"the pattern {config.case_number_pattern}"
         raise AccessDenied(f"case number {case_number!r} does not match the department format ({shown})")
     return case_number
+
+
+def split_note(spec: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The call's keywords without ``note`` and the note (None if not given), for an action with a purpose whose
+    request does not declare a ``note`` of its own: the door takes the note for every data access, so an action
+    added later accepts it too."""
+    if not spec.needs_purpose or "note" in {f.name for f in spec.fields} or "note" not in kwargs:
+        return kwargs, None
+    rest = dict(kwargs)
+    return rest, rest.pop("note")
+
+
+def check_note_text(note: Any) -> str | None:
+    """The note as stored: text without surrounding blanks, None when not given; anything else is refused."""
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise ValidationError(f"note must be text saying what this access is for, not {type(note).__name__}")
+    if "\x00" in note:
+        raise ValidationError("note contains a NUL character (\\x00); remove it")
+    if len(note) > MAX_NOTE:
+        raise ValidationError(f"note is {len(note):,} characters long; keep it under {MAX_NOTE:,} (a sentence or "
+                              "two saying what this access is for; details belong in the case file)")
+    return note.strip()
+
+
+def check_note(config: Config, purpose: str, note: str | None) -> None:
+    """A note where the department requires one for this purpose (setting ``notes_required_for``)."""
+    required = config.notes_required_for
+    if note or not required:
+        return
+    if "*" in required or purpose in required:
+        raise AccessDenied(f"the department requires a note for {purpose!r} accesses: say what this one is for, "
+                           "e.g. note='white sedan seen leaving the shooting' (--note in the CLI)")
 
 
 def _purpose_list(config: Config) -> str:

@@ -27,7 +27,8 @@ from alpr_lib.records import sessions as session_rows
 from alpr_lib.store.store import Store
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["forget_ticket", "in_dashboard", "issue_ticket", "resume_session", "ticket_path"]
+__all__ = ["forget_ticket", "in_dashboard", "issue_ticket", "resume_session", "resume_token", "set_token",
+           "ticket_path"]
 
 
 def in_dashboard() -> bool:
@@ -53,6 +54,12 @@ def issue_ticket(store: Store, session_id: str, username: str) -> Path:
     return path
 
 
+def set_token(store: Store, session_id: str, token: str) -> None:
+    """Bind ``token`` to the session as its ticket (only its SHA-256 is stored): the API service's session
+    token, so a restarted service resumes the session under every rule of a ticket."""
+    session_rows.set_ticket(store.db, session_id, _digest(token))
+
+
 def forget_ticket(store_id: str) -> None:
     ticket_path(store_id).unlink(missing_ok=True)
 
@@ -74,11 +81,25 @@ def resume_session(store: Store, *, client: str, username: str | None = None) ->
     ticket = _read(store.store_id)
     if ticket is None:
         return None
-    row = session_rows.by_ticket(store.db, _digest(ticket["token"]))
+    door, known = _resume_token(store, ticket["token"], client=client, username=username)
+    if door is None and not known:
+        forget_ticket(store.store_id)
+    return door
+
+
+def resume_token(store: Store, token: str, *, client: str) -> Door | None:
+    """A Door on the still-valid session whose ticket is ``token`` (the API service's session token, after the
+    service restarted), audited ``session.resume``; None when no valid session has it. The caller owns
+    ``store``."""
+    return _resume_token(store, token, client=client, username=None)[0]
+
+
+def _resume_token(store: Store, token: str, *, client: str, username: str | None) -> tuple[Door | None, bool]:
+    """The Door of the session with this ticket if it is still valid, and whether a session had the ticket
+    and was still open (an expired one is ended here, with the reason)."""
+    row = session_rows.by_ticket(store.db, _digest(token))
     if row is None or (username is not None and row["username"] != username):
-        if row is None:
-            forget_ticket(store.store_id)
-        return None
+        return None, row is not None
     now = utc_now()
     started, last_seen = datetime.fromisoformat(row["started_at"]), datetime.fromisoformat(row["last_seen_at"])
     cfg = store.config
@@ -87,17 +108,16 @@ def resume_session(store: Store, *, client: str, username: str | None = None) ->
         expired = f"expired: it is more than {cfg.session_max_hours} hours old"
     elif now - last_seen > timedelta(minutes=cfg.session_idle_minutes):
         expired = f"expired: it was idle for more than {cfg.session_idle_minutes} minutes"
-    user = users.get_user(store.db, row["username"])
+    user = users.get_user(store.accounts_db, row["username"])
     if user is None or user.disabled:
         expired = "the account is disabled"
     if expired:
         session_rows.end(store.db, row["session_id"], iso(now), expired)
-        forget_ticket(store.store_id)
-        return None
+        return None, False
     assert user is not None
     session_rows.touch(store.db, row["session_id"], iso(now))
     store.audit.append(AuditRecord(
         time=iso(now), username=user.username, organisation=user.organisation, action="session.resume",
         query={"started_at": row["started_at"]}, client=client, outcome="allowed", session_id=row["session_id"],
         store_kind=store.kind))
-    return Door(store, user, client=client, session_id=row["session_id"], started_at=started, last_seen=now)
+    return Door(store, user, client=client, session_id=row["session_id"], started_at=started, last_seen=now), True

@@ -21,8 +21,9 @@ class ChangePassword(Request):
         return {}
 
     def work(self, ctx: Context, plan: Plan) -> Result:
-        users.authenticate(ctx.db, ctx.config, ctx.user.username, self.old_password)
-        users.set_password(ctx.db, ctx.config, ctx.user.username, self.new_password, must_change=False)
+        accounts = ctx.store.accounts_db  # the department's accounts, also from the training sandbox
+        users.authenticate(accounts, ctx.config, ctx.user.username, self.old_password)
+        users.set_password(accounts, ctx.config, ctx.user.username, self.new_password, must_change=False)
         return Result(None, 1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import KW_ONLY, dataclass
@@ -10,11 +11,16 @@ from typing import Any
 
 import polars as pl
 
-from alpr_lib.access.actions import NoPlan, Plan, Request, Result, action, jsonable
+from alpr_lib.access.actions import NoPlan, Plan, Request, Result, action, jsonable, local_files
 from alpr_lib.access.door import Context
 from alpr_lib.errors import IngestError, NotFound, ValidationError
+from alpr_lib.hotlists.at_ingest import AlertsAtIngest
+from alpr_lib.hotlists.encounters import Recorded
 from alpr_lib.normalise import PLATE_SEPARATORS, full_plate
 from alpr_lib.records import corrections
+from alpr_lib.retention.ages import ELEMENT as AGE_ELEMENT
+from alpr_lib.retention.ages import age_bands
+from alpr_lib.retention.holds import active_holds
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
 from alpr_lib.store.ingest import IngestReport, ingest_frame, load_batch
@@ -86,9 +92,9 @@ class SearchPlates(Request):
         corrected = plate_search.corrected_reads(
             ctx.store, plate_search.match_corrections(ctx.store, parse_pattern(self.pattern), exact=self.exact),
             start=plan.start, end=plan.end, regions=self.regions(), cameras=cameras)
-        found = plate_search.with_corrected(found, corrected)
+        found = with_holds(ctx, plate_search.with_corrected(found, corrected))
         plates = sorted(set(found.get_column("plate").to_list()))[:MAX_PLATES_AUDITED]
-        return Result(found, found.height, {"plates_returned": plates})
+        return Result(found, found.height, {"plates_returned": plates, AGE_ELEMENT: age_bands(found, ctx.now)})
 
 
 @action("reads.history", permission="reads.history", namespace="reads", method="history", needs_purpose=True,
@@ -123,8 +129,8 @@ class PlateHistory(Request):
         corrected = plate_search.corrected_reads(
             ctx.store, {row["read_id"]: 0 for row in corrections.find_by_plates(ctx.db, [normal])},
             start=plan.start, end=plan.end)
-        found = plate_search.with_corrected(found, corrected).sort("captured_at", descending=True)
-        return Result(found.drop("match", "substitutions"), found.height)
+        found = with_holds(ctx, plate_search.with_corrected(found, corrected).sort("captured_at", descending=True))
+        return Result(found.drop("match", "substitutions"), found.height, {AGE_ELEMENT: age_bands(found, ctx.now)})
 
 
 @action("reads.correct", permission="reads.search", namespace="reads", method="correct", needs_purpose=True,
@@ -185,7 +191,7 @@ class ReadDetails(Request):
         found = plate_search.read_by_id(ctx.store, self.read_id)
         if found.height == 0:
             raise NotFound(f"no read with id {self.read_id!r}")
-        record = found.row(0, named=True)
+        record = with_holds(ctx, found).row(0, named=True)
         record["image"] = _image_bytes(ctx, record.get("image_ref"))
         return Result(record, 1)
 
@@ -225,6 +231,12 @@ class ReadThumbnails(Request):
         return Result(images, len(images), {"read_ids_with_images": sorted(images)})
 
 
+def with_holds(ctx: Context, found: pl.DataFrame) -> pl.DataFrame:
+    """``found`` plus the additive ``hold`` column: the legal holds keeping each read (", "-joined), else null
+    (issue 13: holds are shown wherever a read is shown)."""
+    return found.with_columns(active_holds(ctx.db).labels(found))
+
+
 def _image_bytes(ctx: Context, ref: str | None) -> bytes | None:
     if not ref or not ref.startswith("store:"):
         return None
@@ -247,7 +259,7 @@ class IngestReads(Request):
     _: KW_ONLY
     source_name: str | None = None
     progress: bool = True
-    images: dict | None = None
+    images: dict | None = local_files()  # over the API, files named here are uploaded
 
     def describe(self) -> dict[str, Any]:
         given = "dataframe" if isinstance(self.source, pl.DataFrame) else str(self.source)
@@ -278,11 +290,14 @@ class IngestReads(Request):
     def work(self, ctx: Context, plan: Plan) -> Result:
         frame, name, digest = load_batch(self.source if isinstance(self.source, pl.DataFrame) else Path(self.source),
                                          expected_kind=ctx.store.kind)
+        hotlists = AlertsAtIngest(ctx.db, ctx.config, ctx.store.store_id, ctx.now)  # matched before live
         report: IngestReport = ingest_frame(
             ctx.store, frame, username=ctx.user.username, source_name=self.source_name or name,
-            content_sha256=digest, progress=self.progress, images=self.images,
-            on_commit=lambda tx, pending: ctx.audit_in(tx, _ingest_result(pending)))  # one transaction
-        return _ingest_result(report)
+            content_sha256=digest, progress=self.progress, images=self.images, match=hotlists.match,
+            on_commit=lambda tx, pending: ctx.audit_in(tx, _ingest_result(pending, hotlists.commit(tx))))
+        hotlists.notify()  # one transaction above: reads, alerts, audit record
+        return _ingest_result(dataclasses.replace(report, alerts_raised=len(hotlists.recorded.new)),
+                              hotlists.recorded)
 
 
 #: the store's read columns (and the batch's kind) hold one plain value per row
@@ -313,7 +328,9 @@ def _readable_file(name: str, path: str | os.PathLike) -> None:
         raise ValidationError(f"{name}: cannot use {text[:200]!r} as a file: {exc.strerror or exc}") from None
 
 
-def _ingest_result(report: IngestReport) -> Result:
+def _ingest_result(report: IngestReport, alerts: Recorded | None = None) -> Result:
     return Result(report, report.ingested, jsonable({
         "batch_id": report.batch_id, "rows_in": report.rows_in, "rejected": report.rejected_rows,
-        "duplicates": report.duplicates, "already_ingested": report.already_ingested}))
+        "duplicates": report.duplicates, "already_ingested": report.already_ingested,
+        "past_retention": report.past_retention,
+        "alerts_raised": len(alerts.new) if alerts else 0, "alerts_updated": len(alerts.updated) if alerts else 0}))

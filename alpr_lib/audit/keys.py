@@ -17,7 +17,12 @@ from alpr_lib.audit.locations import check_trusted
 from alpr_lib.errors import AuditIntegrityError, ConfigError
 from alpr_lib.private_files import open_private, private_dir
 
-__all__ = ["ANCHOR_KIND", "AuditKey", "Checkpoints", "check_anchor", "sign_anchor"]
+__all__ = ["ANCHOR_KIND", "AuditKey", "Checkpoints", "check_anchor", "fingerprint", "sign_anchor"]
+
+
+def fingerprint(key: bytes) -> str:
+    """A key's public name (a hash of it): rotation records name the new key by it, never by its bytes."""
+    return hashlib.sha256(b"alpr-audit-key|" + key).hexdigest()[:32]
 
 
 class AuditKey:
@@ -55,6 +60,54 @@ class AuditKey:
     def mac(self, key: bytes, message: bytes) -> str:
         return hmac.new(key, message, hashlib.sha256).hexdigest()
 
+    # ------------------------------------------------------------ rotation (the chain continues across it)
+    def rotated_path(self, fp: str) -> Path:
+        """Where the key named ``fp`` by a rotation record lives: ``<store_id>.<fp>.key`` beside the first key."""
+        return self.path.with_name(f"{self.path.stem}.{fp}.key")
+
+    def create_rotated(self) -> str:
+        """Write a new random key (0600) for a rotation and return its fingerprint. It signs nothing until the
+        rotation record naming it commits, so a crash before that leaves an unused file and nothing else."""
+        private_dir(self.path.parent)
+        key = secrets.token_bytes(32)
+        fp = fingerprint(key)
+        with open_private(self.rotated_path(fp), "x") as handle:
+            handle.write(key.hex())
+        return fp
+
+    def load_rotated(self, fp: str) -> bytes:
+        """The key a rotation record named; the same trust rules as the first key."""
+        path = self.rotated_path(fp)
+        try:
+            check_trusted(path, self._owner, "the audit key")
+            key = bytes.fromhex(path.read_text().strip())
+        except FileNotFoundError:
+            raise AuditIntegrityError(
+                f"the audit key {path} (fingerprint {fp}, named by the last key rotation) is missing: restore it "
+                "from the department's key backup (alpr backup keeps every key)") from None
+        except ConfigError as exc:
+            raise AuditIntegrityError(str(exc)) from None
+        except ValueError:
+            raise AuditIntegrityError(f"the audit key {path} is damaged (not a hex key); restore it from the "
+                                      "department's key backup") from None
+        if fingerprint(key) != fp:
+            raise AuditIntegrityError(f"the audit key {path} does not match its fingerprint {fp}; restore it from "
+                                      "the department's key backup")
+        return key
+
+    def ring(self) -> dict[str, bytes]:
+        """Every key of this store by fingerprint: the first key and each rotated one (retired keys are kept:
+        they verify the records they signed)."""
+        keys = {fingerprint(k): k for k in [self.load()]}
+        for path in sorted(self.path.parent.glob(f"{self.path.stem}.*.key")):
+            fp = path.name[len(self.path.stem) + 1:-len(".key")]
+            keys[fp] = self.load_rotated(fp)
+        return keys
+
+    def files(self) -> list[Path]:
+        """The key files of this store (for a backup)."""
+        return [p for p in [self.path, *sorted(self.path.parent.glob(f"{self.path.stem}.*.key"))] if p.exists()]
+
 
 class Checkpoints:
     """Append-only file of signed (seq, hash) heads, one JSON line each, written after every audit record."""
@@ -81,9 +134,11 @@ class Checkpoints:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def read(self, key: bytes) -> tuple[list[dict], list[str]]:
-        """The checkpoints whose signature holds, and a sentence for every line that is forged or damaged
-        (each is a finding; reading goes on so one bad line hides nothing after it)."""
+    def read(self, key: bytes | list[bytes]) -> tuple[list[dict], list[str]]:
+        """The checkpoints whose signature holds (under ``key``, or any of the store's keys after a rotation),
+        and a sentence for every line that is forged or damaged (each is a finding; reading goes on so one bad
+        line hides nothing after it)."""
+        keys = key if isinstance(key, list) else [key]
         if not self.path.exists():
             return [], []
         check_trusted(self.path, self._owner, "the checkpoint file")
@@ -93,13 +148,13 @@ class Checkpoints:
                 continue
             try:
                 item = json.loads(line)
-                expected = hmac.new(key, self._message(int(item["seq"]), item["hash"], item["time"]),
-                                    hashlib.sha256).hexdigest()
+                message = self._message(int(item["seq"]), item["hash"], item["time"])
+                expected = [hmac.new(k, message, hashlib.sha256).hexdigest() for k in keys]
                 signature = str(item["signature"])
             except (ValueError, KeyError, TypeError, AttributeError):
                 bad.append(f"checkpoint file {self.path} line {number} is unreadable")
                 continue
-            if not hmac.compare_digest(expected, signature):
+            if not any(hmac.compare_digest(e, signature) for e in expected):
                 bad.append(f"checkpoint file {self.path} line {number} has a bad signature (forged or edited)")
                 continue
             good.append(item)

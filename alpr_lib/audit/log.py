@@ -18,15 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from alpr_lib.audit.events import OUTCOMES, AuditRecord
-from alpr_lib.audit.keys import AuditKey, Checkpoints, check_anchor, sign_anchor
+from alpr_lib.audit.keys import AuditKey, Checkpoints, check_anchor, fingerprint, sign_anchor
 from alpr_lib.errors import AuditIntegrityError
 from alpr_lib.records import Backend
 from alpr_lib.records import audit_log as audit_rows
+from alpr_lib.records import meta as meta_rows
 from alpr_lib.records.audit_log import AuditFilter
 
-__all__ = ["EXIT_INTACT", "EXIT_TAMPERED", "EXIT_UNVERIFIABLE", "GENESIS", "AuditLog", "Finding", "VerifyResult"]
+__all__ = ["EXIT_INTACT", "EXIT_TAMPERED", "EXIT_UNVERIFIABLE", "GENESIS", "KEY_META", "ROTATION_ACTION", "AuditLog",
+           "Finding", "VerifyResult"]
 
 GENESIS = "0" * 64
+#: The action whose (allowed) record names the key that signs every later record: written with the old key, in
+#: the transaction that also sets :data:`KEY_META`, so the chain continues across a rotation.
+ROTATION_ACTION = "audit.rotate_key"
+#: meta key holding the fingerprint of the key that signs new records (absent: the store's first key)
+KEY_META = "audit_key_fingerprint"
 EXIT_INTACT, EXIT_TAMPERED, EXIT_UNVERIFIABLE = 0, 4, 5
 
 
@@ -166,6 +173,11 @@ class AuditLog:
         self._store_id = store_id
 
     @property
+    def checkpoints_path(self) -> Path:
+        """The signed checkpoint file (outside the store)."""
+        return self._checkpoints.path
+
+    @property
     def anchors_path(self) -> Path:
         """Anchors taken by ``alpr audit anchor``, kept beside the checkpoints (copies: the real ones are
         held by the Custodian of Records)."""
@@ -183,7 +195,7 @@ class AuditLog:
         together, or neither does); call :meth:`seal` after the commit."""
         if record.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}")
-        key = self._key.load()
+        key = self._current_key(tx)
         record = record.normalised()  # hash exactly what the database will hand back
         last = audit_rows.head(tx)
         seq = last[0] + 1 if last else 1
@@ -202,11 +214,36 @@ class AuditLog:
 
     def signed_head(self) -> dict[str, Any]:
         """A signed statement of the current head (seq, hash, time), for an anchor or a report."""
-        key = self._key.load()
-        row = audit_rows.last(self._db)
+        return self.signed_head_in(self._db)
+
+    def signed_head_in(self, db: Backend) -> dict[str, Any]:
+        """:meth:`signed_head` as seen inside the transaction ``db`` (a purge certificate names the purge's own
+        record this way)."""
+        key = self._current_key(db)
+        row = audit_rows.last(db)
         if row is None:
             raise AuditIntegrityError("the audit log is empty; there is no head to anchor yet")
         return sign_anchor(key, self._store_id, int(row["seq"]), row["hash"], row["time"])
+
+    # ------------------------------------------------------------ key rotation
+    def _current_key(self, db: Backend) -> bytes:
+        """The key that signs the next record: the one the last rotation named, else the store's first key."""
+        fp = meta_rows.get(db, KEY_META)
+        return self._key.load() if fp is None else self._key.load_rotated(fp)
+
+    def key_fingerprint(self) -> str:
+        """The fingerprint of the key signing new records (public: it names the key, it does not reveal it)."""
+        return fingerprint(self._current_key(self._db))
+
+    def prepare_rotation(self) -> str:
+        """Write the next key (not yet in use) and return its fingerprint; :meth:`commit_rotation` puts it in use."""
+        return self._key.create_rotated()
+
+    def commit_rotation(self, tx: Backend, new_fingerprint: str) -> None:
+        """In the transaction that wrote the rotation record (signed with the old key): every later record is
+        signed with the new key. Call after that record is written."""
+        self._key.load_rotated(new_fingerprint)  # it must be readable before anything depends on it
+        meta_rows.put(tx, KEY_META, new_fingerprint)
 
     def remember_anchor(self, anchor: dict[str, Any]) -> None:
         """Keep a copy of an anchor handed out, so verify can say how much of the log came after it."""
@@ -231,6 +268,7 @@ class AuditLog:
         rows = audit_rows.select(self._db)
         try:
             key = self._key.load()
+            ring = self._key.ring()
         except AuditIntegrityError as exc:
             return VerifyResult(len(rows), where, (Finding("key", str(exc), tampering=False),))
         findings: list[Finding] = []
@@ -259,13 +297,22 @@ class AuditLog:
                                         "preceding record (records replaced or reordered)", seq, seq))
             authentic[seq] = row["hash"]
             last_good = (seq, row["hash"])
+            if row["action"] == ROTATION_ACTION and row["outcome"] == "allowed":  # later records: the new key
+                named = str(json.loads(row["query"]).get("new_key_fingerprint"))
+                if named not in ring:
+                    findings.append(Finding("key", f"record {seq} rotated the audit key to {named}, but that key is "
+                                            "missing from the key directory: restore it from the department's key "
+                                            "backup to verify the records after it", seq, None, tampering=False))
+                    break
+                key = ring[named]
         head = int(rows[-1]["seq"]) if rows else 0
-        checkpointed_to = self._check_checkpoints(key, rows, head, authentic, findings)
-        anchored_to, checked = self._check_anchors(key, [*self._local_anchors(), *anchors], head, authentic,
+        keys = list(ring.values())
+        checkpointed_to = self._check_checkpoints(keys, rows, head, authentic, findings)
+        anchored_to, checked = self._check_anchors(keys, [*self._local_anchors(), *anchors], head, authentic,
                                                    findings)
         return VerifyResult(len(rows), where, tuple(findings), checkpointed_to, anchored_to, tuple(checked))
 
-    def _check_checkpoints(self, key: bytes, rows: list[dict[str, Any]], head: int, authentic: dict[int, str],
+    def _check_checkpoints(self, key: list[bytes], rows: list[dict[str, Any]], head: int, authentic: dict[int, str],
                            findings: list[Finding]) -> int:
         """Compare the log with the signed checkpoints; returns the highest seq they vouch for."""
         try:
@@ -300,12 +347,12 @@ class AuditLog:
                                     covered + 1, head, tampering=False))
         return covered
 
-    def _check_anchors(self, key: bytes, anchors: list[tuple[str, object]], head: int, authentic: dict[int, str],
+    def _check_anchors(self, key: list[bytes], anchors: list[tuple[str, object]], head: int, authentic: dict[int, str],
                        findings: list[Finding]) -> tuple[int | None, list[dict[str, Any]]]:
         anchored_to: int | None = None
         checked = []
         for source, anchor in anchors:
-            problem = anchor if isinstance(anchor, str) else check_anchor(key, anchor)
+            problem = anchor if isinstance(anchor, str) else _check_anchor_any(key, anchor)
             if problem is None and anchor["store_id"] != self._store_id:  # type: ignore[index]
                 problem = f"the anchor is for store {anchor['store_id']}, not this store ({self._store_id})"  # type: ignore[index]
             if problem is not None:
@@ -327,3 +374,9 @@ class AuditLog:
                 anchored_to = max(anchored_to or 0, seq)
             checked.append({"source": source, "ok": ok, "seq": seq, "time": anchor["time"]})  # type: ignore[index]
         return anchored_to, checked
+
+
+def _check_anchor_any(keys: list[bytes], anchor: object) -> str | None:
+    """:func:`check_anchor` under any of the store's keys (an anchor taken before a rotation stays good)."""
+    problems = [check_anchor(k, anchor) for k in keys]
+    return None if any(p is None for p in problems) else problems[0]

@@ -20,12 +20,12 @@ from alpr_lib.records.users import UserRow
 from alpr_lib.timeutil import iso, parse_iso, utc_now
 
 __all__ = ["DESIGNATIONS", "MEMBER_TYPES", "User", "authenticate", "create_user", "designate", "get_user",
-           "list_users", "require_user", "set_disabled", "set_password"]
+           "inactive_since", "list_users", "reinstate", "require_user", "set_disabled", "set_password"]
 
 MEMBER_TYPES = ("member", "contractor", "service")
 #: 462.2.1(e): the title and name of the current designee overseeing the ALPR operation.
 DESIGNATIONS = ("alpr_administrator", "alpr_administrator_designee", "administration_division_commander",
-                "training_sergeant", "custodian_of_records")
+                "training_sergeant", "custodian_of_records", "administration_division_commander_designee")
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 
 
@@ -39,6 +39,8 @@ class User:
     roles: tuple[str, ...]
     must_change_password: bool
     disabled: bool
+    #: suspended after inactivity until a supervisor reinstates the account (None: not suspended)
+    suspended_at: str | None = None
 
     @property
     def is_service(self) -> bool:
@@ -51,7 +53,7 @@ class User:
 
 def _user(row: UserRow) -> User:
     return User(row.username, row.full_name, row.title, row.organisation, row.member_type, row.roles,
-                row.must_change_password, row.disabled)
+                row.must_change_password, row.disabled, row.suspended_at)
 
 
 def _hash(config: Config, password: str) -> str:
@@ -76,7 +78,8 @@ def list_users(db: Backend) -> list[dict]:
     return [{"username": r.username, "full_name": r.full_name, "title": r.title, "organisation": r.organisation,
              "member_type": r.member_type, "roles": ",".join(r.roles), "disabled": int(r.disabled),
              "must_change_password": int(r.must_change_password), "locked_until": r.locked_until,
-             "created_at": r.created_at} for r in user_rows.list_rows(db)]
+             "created_at": r.created_at, "last_active_at": r.last_active_at, "suspended_at": r.suspended_at}
+            for r in user_rows.list_rows(db)]
 
 
 def create_user(db: Backend, config: Config, *, username: str, full_name: str, title: str,
@@ -116,6 +119,12 @@ def authenticate(db: Backend, config: Config, username: str, password: str,
             failure = "login failed: unknown username or wrong password"
         elif row.disabled:
             failure = f"account {username!r} is disabled; ask the ALPR administrator"
+        elif row.suspended_at:
+            failure = _suspended_message(username, row.suspended_at, row.suspended_reason)
+        elif (idle := inactive_since(row, config, now)) is not None:
+            reason = f"no login for more than {config.inactivity_suspend_days} days (last active {idle[:10]})"
+            user_rows.suspend(tx, username, iso(now), reason)
+            failure = _suspended_message(username, iso(now), reason)
         elif row.locked_until and parse_iso(row.locked_until) > now:
             until = parse_iso(row.locked_until).astimezone(config.zone)
             failure = (f"account {username!r} is locked after repeated failed logins until {until:%H:%M %Z}; "
@@ -131,10 +140,30 @@ def authenticate(db: Backend, config: Config, username: str, password: str,
                            f"minutes after {config.lockout_failures} failures")
             user_rows.record_login_failure(tx, username, failures, locked)
         else:
-            user_rows.record_login_success(tx, username)
+            user_rows.record_login_success(tx, username, iso(now))
     if failure or row is None:
         raise AuthError(failure or "login failed")
     return _user(row)
+
+
+def inactive_since(row: UserRow, config: Config, now: datetime) -> str | None:
+    """The last activity of an account unused for longer than ``inactivity_suspend_days`` (None if it is in
+    use, exempt — service accounts, the setting 0 — or from before activity was tracked)."""
+    days = config.inactivity_suspend_days
+    if not days or row.member_type == "service" or not row.last_active_at:
+        return None
+    return row.last_active_at if now - parse_iso(row.last_active_at) > timedelta(days=days) else None
+
+
+def _suspended_message(username: str, at: str, reason: str | None) -> str:
+    return (f"account {username!r} was suspended on {at[:10]} after inactivity ({reason}); ask a supervisor to "
+            f"reinstate it (s.admin.reinstate_user({username!r}) or `alpr users reinstate {username}`)")
+
+
+def reinstate(db: Backend, username: str, now: datetime | None = None) -> bool:
+    """Lift an inactivity suspension (the inactivity clock starts again); False if it was not suspended."""
+    require_user(db, username)
+    return bool(user_rows.reinstate(db, username, iso(now or utc_now())))
 
 
 def set_password(db: Backend, config: Config, username: str, new_password: str, *,

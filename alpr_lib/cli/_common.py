@@ -20,7 +20,7 @@ from alpr_lib.login import login
 from alpr_lib.private_files import UnsafeFileError, atomic_private_path
 from alpr_lib.session import Session
 
-__all__ = ["AlprGroup", "TableView", "limit_option", "print_frame", "printable", "records_url_option",
+__all__ = ["AlprGroup", "TableView", "limit_option", "note_option", "print_frame", "printable", "records_url_option",
            "render_table", "session_from", "settings_option", "store_option", "user_option", "wide_option"]
 
 store_option = click.option("--store", envvar="ALPR_STORE", required=True, type=click.Path(file_okay=False),
@@ -46,6 +46,10 @@ settings_option = click.option(
     "--setting", "settings", multiple=True, callback=_parse_settings, metavar="NAME=VALUE",
     help="A first department setting for the new store (repeatable), written to its records database and its "
          "store.init audit record; later changes are `s.admin.set_setting` (audited). See docs/security.md.")
+note_option = click.option(
+    "--note", default=None,
+    help="What this access is for, in a few words (e.g. 'white sedan seen leaving the shooting'); kept in the "
+         "audit record. Required for the purposes the department lists in the notes_required_for setting.")
 user_option = click.option("--user", "username", envvar="ALPR_USER", required=True,
                            help="Your username (or set ALPR_USER). The password is prompted for, or read from "
                                 "the file named by ALPR_PASSWORD_FILE.")

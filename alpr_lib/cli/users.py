@@ -58,6 +58,16 @@ def disable(store: str, username: str, target: str, enable: bool) -> None:
     click.echo(f"{target} {'enabled' if enable else 'disabled'}")
 
 
+@users.command("reinstate")
+@store_option
+@user_option
+@click.argument("target")
+def reinstate(store: str, username: str, target: str) -> None:
+    """Reinstate an account suspended after inactivity (supervisors, administrators)."""
+    session_from(store, username).admin.reinstate_user(target)
+    click.echo(f"{target} reinstated")
+
+
 @users.command("reset-password")
 @store_option
 @user_option

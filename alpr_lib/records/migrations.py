@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from alpr_lib.errors import StoreError
 from alpr_lib.records.backend import Backend
+from alpr_lib.records.flag_reviews import SCHEMA as _FLAG_REVIEWS  # migration 7 (audit review)
 from alpr_lib.timeutil import iso, utc_now
 
 __all__ = ["MIGRATIONS", "Migration", "migrate", "pending", "schema_version"]
@@ -207,6 +208,230 @@ CREATE TABLE IF NOT EXISTS read_corrections (
 CREATE INDEX IF NOT EXISTS read_corrections_plate ON read_corrections(corrected_plate);
 """
 
+def _hotlists(real: str) -> str:
+    """Hotlists, their entries, users' source grants (462.3(e)), alerts and the reads of each alert."""
+    return f"""
+CREATE TABLE IF NOT EXISTS hotlists (
+    list_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    refresh_days INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    refreshed_at TEXT NOT NULL,
+    refreshed_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hotlist_entries (
+    entry_id TEXT PRIMARY KEY,
+    list_id TEXT NOT NULL REFERENCES hotlists(list_id),
+    plate TEXT NOT NULL,
+    is_pattern INTEGER NOT NULL,
+    state TEXT,
+    category TEXT NOT NULL,
+    entered_at TEXT,
+    expires_at TEXT,
+    notes TEXT,
+    row_number INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hotlist_entries_list ON hotlist_entries(list_id);
+CREATE TABLE IF NOT EXISTS hotlist_grants (
+    username TEXT NOT NULL,
+    source TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (username, source)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    read_id TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    list_name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    plate TEXT NOT NULL,
+    entry_plate TEXT NOT NULL,
+    entry_state TEXT,
+    read_state TEXT,
+    state_flag TEXT,
+    category TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    match_kind TEXT NOT NULL,
+    differing TEXT,
+    stale INTEGER NOT NULL,
+    entry_notes TEXT,
+    camera_id TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    last_read_id TEXT NOT NULL,
+    last_captured_at TEXT NOT NULL,
+    reads INTEGER NOT NULL,
+    lat {real},
+    lon {real},
+    image_ref TEXT,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    verified_by TEXT,
+    verified_at TEXT,
+    clets_ref TEXT,
+    vehicle_matches INTEGER,
+    vehicle_description TEXT,
+    rejected_reason TEXT,
+    rejected_by TEXT,
+    rejected_at TEXT,
+    disposition TEXT,
+    disposed_by TEXT,
+    disposed_at TEXT,
+    note TEXT,
+    notified TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, priority, captured_at);
+CREATE INDEX IF NOT EXISTS alerts_encounter ON alerts(plate, camera_id, last_captured_at);
+CREATE TABLE IF NOT EXISTS alert_reads (
+    alert_id TEXT NOT NULL REFERENCES alerts(alert_id),
+    read_id TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    PRIMARY KEY (alert_id, read_id)
+);
+CREATE INDEX IF NOT EXISTS alert_reads_read ON alert_reads(read_id);
+"""
+
+
+# Training (issue 15): attempts at the course's exercises; certificates are certification rows that name the
+# course version they were earned on, the basis (a sign-off after the course, or training recorded by hand) and
+# any revocation; accounts carry their last activity and a suspension after inactivity.
+_TRAINING = """
+CREATE TABLE IF NOT EXISTS training_attempts (
+    attempt_id {integer_pk},
+    username TEXT NOT NULL,
+    course_version TEXT NOT NULL,
+    module_id TEXT NOT NULL,
+    exercise_id TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    feedback TEXT NOT NULL,
+    attempted_at TEXT NOT NULL,
+    store_kind TEXT NOT NULL,
+    session_id TEXT
+);
+CREATE INDEX IF NOT EXISTS training_attempts_user ON training_attempts(username, course_version, module_id);
+ALTER TABLE certifications ADD COLUMN course_version TEXT;
+ALTER TABLE certifications ADD COLUMN basis TEXT;
+ALTER TABLE certifications ADD COLUMN score REAL;
+ALTER TABLE certifications ADD COLUMN revoked_at TEXT;
+ALTER TABLE certifications ADD COLUMN revoked_by TEXT;
+ALTER TABLE certifications ADD COLUMN revoked_reason TEXT;
+ALTER TABLE users ADD COLUMN last_active_at TEXT;
+ALTER TABLE users ADD COLUMN suspended_at TEXT;
+ALTER TABLE users ADD COLUMN suspended_reason TEXT
+"""
+
+# Records management (issue 13): legal holds and the reads they hold, purge runs with their per-day certificate
+# and the files a committed purge still has to delete, evidence packages and their custody, release requests.
+_RECORDS_MANAGEMENT = """
+CREATE TABLE IF NOT EXISTS legal_holds (
+    hold_id TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    plate TEXT,
+    start_at TEXT,
+    end_at TEXT,
+    source TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    released_by TEXT,
+    released_at TEXT,
+    release_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS legal_holds_case ON legal_holds(case_number);
+CREATE TABLE IF NOT EXISTS hold_reads (
+    hold_id TEXT NOT NULL REFERENCES legal_holds(hold_id),
+    read_id TEXT NOT NULL,
+    PRIMARY KEY (hold_id, read_id)
+);
+CREATE INDEX IF NOT EXISTS hold_reads_read ON hold_reads(read_id);
+CREATE TABLE IF NOT EXISTS purge_runs (
+    purge_id TEXT PRIMARY KEY,
+    cutoff TEXT NOT NULL,
+    retention_days INTEGER NOT NULL,
+    purged_by TEXT NOT NULL,
+    purged_at TEXT NOT NULL,
+    reads_deleted BIGINT NOT NULL,
+    reads_held BIGINT NOT NULL,
+    audit_seq BIGINT NOT NULL,
+    audit_hash TEXT NOT NULL,
+    audit_anchor TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS purge_days (
+    purge_id TEXT NOT NULL REFERENCES purge_runs(purge_id),
+    day TEXT NOT NULL,
+    reads_deleted BIGINT NOT NULL,
+    reads_held BIGINT NOT NULL,
+    PRIMARY KEY (purge_id, day)
+);
+CREATE TABLE IF NOT EXISTS purge_pending_files (
+    path TEXT PRIMARY KEY,
+    purge_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evidence_packages (
+    package_id TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    item TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    exported_by TEXT NOT NULL,
+    exported_at TEXT NOT NULL,
+    reads BIGINT NOT NULL,
+    images BIGINT NOT NULL,
+    encrypted INTEGER NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    hold_id TEXT,
+    release_id TEXT,
+    location TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evidence_custody (
+    package_id TEXT NOT NULL REFERENCES evidence_packages(package_id),
+    entry INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    from_person TEXT,
+    to_person TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    note TEXT,
+    entry_sha256 TEXT NOT NULL,
+    PRIMARY KEY (package_id, entry)
+);
+CREATE TABLE IF NOT EXISTS release_requests (
+    request_id TEXT PRIMARY KEY,
+    agency TEXT NOT NULL,
+    agency_type TEXT NOT NULL,
+    state TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    case_number TEXT,
+    plate TEXT NOT NULL,
+    start_at TEXT,
+    end_at TEXT,
+    scope TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('refused', 'pending', 'approved', 'denied', 'fulfilled')),
+    legal_reason TEXT,
+    routed_to TEXT,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_reason TEXT,
+    fulfilled_by TEXT,
+    fulfilled_at TEXT,
+    package_id TEXT,
+    reads_released BIGINT
+);
+CREATE INDEX IF NOT EXISTS release_requests_status ON release_requests(status)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "release 0.1.0 schema: users, certifications, sessions, audit log, manifest, cameras, "
                  "incidents, approvals",
@@ -224,6 +449,16 @@ CREATE OR REPLACE VIEW audit_elements AS
               _TICKETS, _TICKETS),
     Migration(4, "misread corrections: a read's corrected plate beside its stored original",
               _CORRECTIONS, _CORRECTIONS),
+    Migration(5, "hotlists and alerts: lists, entries, source grants (462.3(e)), alerts and their reads",
+              _hotlists("REAL"), _hotlists("DOUBLE PRECISION")),
+    Migration(6, "records management: legal holds, purge certificates, evidence packages and custody, release "
+                 "requests (462.4, 462.7)",
+              _RECORDS_MANAGEMENT, _RECORDS_MANAGEMENT),
+    Migration(7, "audit review: auditors' findings on flags", _FLAG_REVIEWS, _FLAG_REVIEWS),
+    Migration(8, "training: exercise attempts, certificates naming their course version and revocation, "
+                 "account activity and inactivity suspension",
+              _TRAINING.format(integer_pk="INTEGER PRIMARY KEY AUTOINCREMENT"),
+              _TRAINING.format(integer_pk="BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")),
 )
 
 # Areas add their migration at the number reserved for them (5 hotlists and alerts, 6 records management,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alpr_lib.records.backend import Backend
 
-__all__ = ["by_ticket", "end", "end_all_of_user", "get", "insert", "set_ticket", "touch"]
+__all__ = ["by_ticket", "end", "end_all_of_user", "get", "insert", "open_by_user", "set_ticket", "touch"]
 
 
 def insert(db: Backend, *, session_id: str, username: str, client: str, started_at: str) -> None:
@@ -40,3 +40,11 @@ def end_all_of_user(db: Backend, username: str, at: str, reason: str) -> int:
     """End every open session of ``username`` (an account disabled or its password reset)."""
     return db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE username = ? AND ended_at IS NULL",
                       (at, reason, username))
+
+
+def open_by_user(db: Backend) -> dict[str, tuple[str, ...]]:
+    """Username -> ids of its sessions not ended (audit review: a disabled account with a live session)."""
+    out: dict[str, list[str]] = {}
+    for row in db.query("SELECT username, session_id FROM sessions WHERE ended_at IS NULL ORDER BY started_at"):
+        out.setdefault(row["username"], []).append(row["session_id"])
+    return {name: tuple(ids) for name, ids in out.items()}

@@ -20,7 +20,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -54,6 +54,10 @@ class IngestReport:
     batch_id: str | None = None
     already_ingested: bool = False
     ignored_columns: tuple[str, ...] = field(default_factory=tuple)
+    #: hotlist alerts the batch raised (new encounters; filled in by the ingest action, issue 12)
+    alerts_raised: int = 0
+    #: ingested reads already older than the retention period (a backfill): accepted, purged by the next purge
+    past_retention: int = 0
 
     @property
     def rejected_rows(self) -> int:
@@ -64,6 +68,9 @@ class IngestReport:
             return f"{self.source_name}: already ingested (batch with identical content); nothing added"
         text = (f"{self.source_name}: {self.rows_in} rows read, {self.ingested} ingested, "
                 f"{self.duplicates} already in the store, {self.rejected_rows} rejected")
+        if self.past_retention:
+            text += (f"; {self.past_retention} of them already past the retention period (a backfill: purged by the "
+                     "next purge unless held)")
         if self.ignored_columns:
             text += f"; ignored unknown columns {list(self.ignored_columns)}"
         return text
@@ -374,18 +381,21 @@ class _WrittenBatch:
     duplicates: int
     rejected: pl.DataFrame
     ignored_columns: tuple[str, ...]
+    past_retention: int = 0
 
 
 def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_name: str,
                  content_sha256: str, progress: bool = False,
                  images: Mapping[str, bytes | os.PathLike | str] | None = None,
-                 on_commit: Callable[[Backend, IngestReport], None] | None = None) -> IngestReport:
+                 on_commit: Callable[[Backend, IngestReport], None] | None = None,
+                 match: Callable[[pl.DataFrame], None] | None = None) -> IngestReport:
     """Validate and commit one batch; see the module docstring for the guarantees.
 
     ``images`` maps read ids to image bytes or files (e.g. plate crops from recognition); the store keeps a
     copy of each kept read's image and sets its ``image_ref`` to it. ``on_commit(tx, report)`` runs inside
     the transaction that makes the batch live: the door writes the audit record there, so the batch and its
-    record commit together or not at all.
+    record commit together or not at all. ``match(reads)`` is given the reads the batch will make live (before
+    any file is written), so that their hotlist alerts can be written in that same transaction.
     """
     with writer_lock(store.path):
         remove_orphans(store.db, store.path)
@@ -396,7 +406,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
             return IngestReport(source_name, frame.height, 0, 0, empty, seen, True)
         batch_id = f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         now = utc_now()
-        batch = _write_batch_files(store, frame, batch_id, now, images, progress)
+        batch = _write_batch_files(store, frame, batch_id, now, images, progress, match)
         dictionary = _write_dictionary(store, batch_id, batch.delta) if batch.delta is not None else None
         _fault("before-commit")
         with store.db.transaction() as tx:
@@ -415,7 +425,7 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
                     batch_id, content_sha256, source_name, username, frame.height, batch.kept, batch.duplicates,
                     batch.rejected.get_column("row").n_unique(), iso(now)))
             report = IngestReport(source_name, frame.height, batch.kept, batch.duplicates, batch.rejected,
-                                  batch_id, False, batch.ignored_columns)
+                                  batch_id, False, batch.ignored_columns, past_retention=batch.past_retention)
             if on_commit is not None:
                 on_commit(tx, report)
             _fault("in-commit")
@@ -432,7 +442,8 @@ def ingest_frame(store: Store, frame: pl.DataFrame, *, username: str, source_nam
 
 
 def _write_batch_files(store: Store, frame: pl.DataFrame, batch_id: str, now: datetime,
-                       images: Mapping[str, bytes | os.PathLike | str] | None, progress: bool) -> _WrittenBatch:
+                       images: Mapping[str, bytes | os.PathLike | str] | None, progress: bool,
+                       match: Callable[[pl.DataFrame], None] | None = None) -> _WrittenBatch:
     """Validate the batch, drop reads already stored, and write its day files and bucket files (not yet
     live: the caller's records transaction makes them so). An empty batch, or one with no good row, writes
     nothing and reports its rejections."""
@@ -457,16 +468,21 @@ def _write_batch_files(store: Store, frame: pl.DataFrame, batch_id: str, now: da
     delta = None
     if kept:
         unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
-        bucket_files, bucket_jobs, delta = _bucket_file_jobs(
-            store, batch_id, good if unchanged else pl.concat([part for _, part in parts]))
+        kept_reads = good if unchanged else pl.concat([part for _, part in parts])
+        if match is not None:  # hotlist matching of exactly the reads this batch makes live (issue 12)
+            match(kept_reads)
+        bucket_files, bucket_jobs, delta = _bucket_file_jobs(store, batch_id, kept_reads)
+        del kept_reads
         jobs += bucket_jobs
     if jobs:
         metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
         write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
     if day_files:
         _fault("after-first-file")
+    cutoff = now - timedelta(days=int(store.config.retention_days))
+    past = sum(int(part.get_column("captured_at").search_sorted(cutoff)) for _, part in parts)  # time order
     return _WrittenBatch(day_files, bucket_files, image_folder, delta, kept, duplicates, rejected,
-                         checked.ignored_columns)
+                         checked.ignored_columns, past)
 
 
 def _merged_reports(*reports: pl.DataFrame) -> pl.DataFrame:

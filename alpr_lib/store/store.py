@@ -7,6 +7,11 @@ Layout::
     STORE/reads/day=YYYY-MM-DD/part-<batch>.parquet   plate reads, by UTC capture day, in time order
     STORE/index/by_plate/b=NN/part-<batch>.parquet     the same reads in 64 plate buckets, sorted by plate
     STORE/index/plates-[delta-]<batch>.parquet         plate dictionary levels (distinct plates, counts, first/last)
+    STORE/training/             the training sandbox: a store of kind training whose store.toml names this store
+                                as ``accounts_store`` (see :mod:`alpr_lib.training.sandbox`)
+
+A training sandbox shares its operational store's accounts, certifications and settings (``accounts_db``) but
+never its reads: its reads, manifest, sessions and audit log are its own, in its own SQLite records database.
 
 Only the audited door (:mod:`alpr_lib.access.door`) hands data to users; this class is the plumbing under it.
 Opening a store does no heavy work: it applies pending records migrations (small, transactional) and refuses
@@ -27,8 +32,8 @@ from alpr_lib.audit.locations import audit_locations, store_owner
 from alpr_lib.audit.log import AuditLog
 from alpr_lib.config import load_config, parse_setting
 from alpr_lib.errors import ConfigError, StoreError
+from alpr_lib.records import Backend, open_records
 from alpr_lib.records import meta as meta_rows
-from alpr_lib.records import open_records
 from alpr_lib.records import settings as settings_rows
 from alpr_lib.records.migrations import migrate
 from alpr_lib.timeutil import iso, utc_now
@@ -47,7 +52,12 @@ def resolve_store_path(store: str | os.PathLike | None) -> Path:
 
 
 def records_url_of(meta: dict) -> str | None:
-    """Where the records database is: ``ALPR_RECORDS_URL``, else ``records_url`` in store.toml, else SQLite."""
+    """Where the records database is: ``ALPR_RECORDS_URL``, else ``records_url`` in store.toml, else SQLite.
+
+    A training sandbox (``accounts_store`` in its store.toml) always keeps its records in its own SQLite file:
+    ``ALPR_RECORDS_URL`` names the operational store's database, which its reads must never join."""
+    if meta.get("accounts_store"):
+        return None
     return os.environ.get("ALPR_RECORDS_URL") or meta.get("records_url") or None
 
 
@@ -58,21 +68,56 @@ class Store:
         self.path = path
         self.store_id: str = meta["store_id"]
         self.kind: str = meta["kind"]
-        self.synthetic: bool = bool(meta.get("synthetic", False))
+        # synthetic (demo) data: said by store.toml AND by the records database (Store.create writes both), so
+        # a file inside the store alone cannot turn on what only a demo may do (a synthetic clock, set passwords)
+        self.synthetic: bool = False
         self.name: str = meta.get("name", path.name)
         self.records_url = records_url_of(meta)
         self.locations = audit_locations(path)  # from the system file, never from the store or the environment
         owner = store_owner(path)
         self.db = open_records(self.records_url, path)
         migrate(self.db)
+        self.synthetic = bool(meta.get("synthetic", False)) and meta_rows.get(self.db, "synthetic") == "true"
+        #: a training sandbox's operational store, whose accounts, certifications and settings it shares
+        self.accounts_store: Store | None = None
+        if meta.get("accounts_store"):
+            self.accounts_store = self._open_accounts(path, str(meta["accounts_store"]), meta)
         self.reload_config()
         self.audit_key = AuditKey(self.locations.key_dir, self.store_id, owner)
         self.audit = AuditLog(self.db, self.audit_key, Checkpoints(self.locations.checkpoint_dir, self.store_id,
                                                                    owner), self.store_id)
 
+    def _open_accounts(self, path: Path, relative: str, meta: dict) -> Store:
+        if meta.get("kind") != "training":
+            self.db.close()
+            raise StoreError(f"{path / 'store.toml'} names an accounts_store but is not a training store")
+        try:
+            accounts = Store._open((path / relative).resolve())
+        except BaseException:
+            self.db.close()
+            raise
+        if accounts.kind != "operational":
+            accounts.close()
+            self.db.close()
+            raise StoreError(f"the training store {path} must share the accounts of an operational store, not of "
+                             f"the {accounts.kind} store {accounts.path}")
+        return accounts
+
+    @property
+    def accounts_db(self) -> Backend:
+        """The records database holding this store's users, certifications, training records and settings:
+        the operational store's for a training sandbox, else this store's own."""
+        return self.accounts_store.db if self.accounts_store is not None else self.db
+
+    @property
+    def training_path(self) -> Path:
+        """Where this operational store's training sandbox lives (``STORE/training``)."""
+        return self.path / "training"
+
     def reload_config(self) -> None:
-        """Read the department settings again from the records database (their only source)."""
-        self.config = load_config(settings_rows.get_all(self.db))
+        """Read the department settings again from the records database (their only source; a training
+        sandbox uses its operational store's)."""
+        self.config = load_config(settings_rows.get_all(self.accounts_db))
 
     @property
     def reads_dir(self) -> Path:
@@ -103,9 +148,11 @@ class Store:
     @classmethod
     def create(cls, path: str | os.PathLike, *, kind: str = "operational", name: str | None = None,
                synthetic: bool = False, records_url: str | None = None,
-               settings: Mapping[str, Any] | None = None) -> Store:
+               settings: Mapping[str, Any] | None = None, accounts_store: str | None = None) -> Store:
         """Make a new, empty store directory (refuses a non-empty one). ``settings`` are the department's
-        first settings (``alpr init --setting``), written to the records database with the store."""
+        first settings (``alpr init --setting``), written to the records database with the store.
+        ``accounts_store`` (a training store only: the operational store's path relative to this one) shares
+        that store's accounts; the new store's records then stay in its own SQLite file."""
         if kind not in STORE_KINDS:
             raise StoreError(f"store kind must be one of {STORE_KINDS}, not {kind!r}")
         settings = dict(settings or {})
@@ -124,7 +171,11 @@ class Store:
             private_dir(path / sub)
         meta = {"store_id": uuid.uuid4().hex, "kind": kind, "name": name or path.name,
                 "synthetic": synthetic, "created_at": iso(utc_now())}
-        records_url = records_url or os.environ.get("ALPR_RECORDS_URL")
+        if accounts_store:
+            if kind != "training":
+                raise StoreError("only a training store shares another store's accounts")
+            meta["accounts_store"] = accounts_store
+        records_url = None if accounts_store else records_url or os.environ.get("ALPR_RECORDS_URL")
         if records_url:
             meta["records_url"] = records_url
         lines = [f'{k} = {str(v).lower() if isinstance(v, bool) else repr(str(v))}' for k, v in meta.items()]
@@ -137,8 +188,10 @@ class Store:
                                  "each store a database of its own (an empty PostgreSQL database)")
             for key in ("store_id", "kind"):
                 meta_rows.put(tx, key, str(meta[key]))
+            meta_rows.put(tx, "synthetic", "true" if synthetic else "false")
             for key, value in settings.items():
                 settings_rows.put(tx, key, value, meta["created_at"], "alpr init")
+        store.synthetic = synthetic
         store.reload_config()
         if not store.audit_key.exists():
             store.audit_key.create()
@@ -190,6 +243,8 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        if self.accounts_store is not None:
+            self.accounts_store.close()
 
 
 def open_for_upgrade(path: str | os.PathLike | None) -> Store:

@@ -193,6 +193,26 @@ class Dashboard:
             return
         finally:
             self.form.busy = False
+        self._open(session, username)
+
+    def sign_on_through_hub(self) -> bool:
+        """Under JupyterHub (server mode: ``ALPR_SERVER`` and the Hub token the user's server holds), the Hub
+        login is the dashboard's login: the session is opened with the Hub token, no form. False elsewhere."""
+        from alpr_lib.login import login
+
+        hub_user = os.environ.get("JUPYTERHUB_USER")
+        if not (self._store is None and os.environ.get("ALPR_SERVER") and os.environ.get("JUPYTERHUB_API_TOKEN")
+                and hub_user):
+            return False
+        try:
+            session = login(hub_user, None, client="dashboard")
+        except AlprError as exc:
+            self.error(error_message(exc))
+            return False
+        self._open(session, hub_user)
+        return self.session is not None
+
+    def _open(self, session: Any, username: str) -> None:
         self.session = session
         view = self.guard(self._build)(session, self)
         if view is None:  # refused (the door audited it) or failed: the message is shown; log out again
@@ -244,6 +264,8 @@ class Dashboard:
         self._tasks.append(asyncio.get_event_loop().create_task(loop()))
 
     def show(self) -> None:
+        """Display the dashboard: its view at once under JupyterHub's single sign-on, else the login form."""
+        self.sign_on_through_hub()
         display(self.widget)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

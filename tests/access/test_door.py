@@ -64,6 +64,141 @@ def allowed_calls(kit, tmp_path, incident_id: str, read_id: str) -> dict[str, tu
         "store.summary": ("analyst", (), {}),
         "store.department": ("analyst", (), {}),
         "cameras.list": ("analyst", (), {}),
+        **_training_calls(kit, tmp_path),
+        **_review_calls(kit, tmp_path),
+        **_hotlist_calls(kit, tmp_path),
+        **_records_calls(kit, tmp_path),
+    }
+
+
+def _records_calls(kit, tmp_path) -> dict[str, tuple[str, tuple, dict[str, Any]]]:
+    """Issue 13: a command user designated Administration Division Commander, two pending release requests and
+    an approved one, a hold to release, a plain and an encrypted evidence package, a purge certificate."""
+    admin = kit.login("admin")
+    kit.passwords["command"] = "Decide-pass-0042"
+    admin.add_user("command", full_name="Jordan Blake", title="Commander", organisation="MPD",
+                   roles=["command_staff"], password=kit.passwords["command"], must_change_password=False)
+    admin.designate("administration_division_commander", "command", title="Administration Division Commander")
+    kit.login("trainer").certify("command")  # fulfilling a release reads plates
+    request = {"agency_type": "law-enforcement", "state": "CA", "requester": "Det. R. Alvarez",
+               "contact": "ralvarez@sjpd.example", "purpose": "homicide investigation", "plate": "7ABK123",
+               "scope": "reads of 7ABK123"}
+    pending = [admin.releases.add("San Jose PD", **request)["request_id"] for _ in range(3)]
+    kit.login("command").releases.approve(pending[2])
+    analyst = kit.login("analyst")
+    hold = analyst.holds.add("suspect vehicle", plate="7ABK123", **INVESTIGATION)
+    analyst.evidence.export(tmp_path / "door-pkg", item="E-1", reason="evidence", plate="7ABK123", **INVESTIGATION)
+    analyst.evidence.export(tmp_path / "door-enc", item="E-2", reason="evidence", plate="7ABK123",
+                            key_file=str(tmp_path / "door.key"), **INVESTIGATION)
+    purge_id = admin.retention.purge(progress=False).purge_id
+    return {
+        "retention.purge": ("admin", (), {"dry_run": True}),
+        "retention.status": ("admin", (), {}),
+        "retention.certificates": ("auditor", (), {}),
+        "retention.certificate": ("auditor", (purge_id,), {}),
+        "retention.age_statistics": ("auditor", (), {}),
+        "holds.add": ("analyst", ("evidence",), {"read_ids": ["T0000001"], **INVESTIGATION}),
+        "holds.release": ("supervisor", (hold["hold_id"], "case closed"), {}),
+        "holds.list": ("analyst", (), {}),
+        "evidence.export": ("analyst", (tmp_path / "door-pkg-2",), {"item": "E-3", "reason": "evidence",
+                                                                     "plate": "7ABK123", **INVESTIGATION}),
+        "evidence.verify": ("analyst", (tmp_path / "door-pkg",), {}),
+        "evidence.transfer": ("analyst", (tmp_path / "door-pkg", "Property room"), {}),
+        "evidence.decrypt": ("analyst", (tmp_path / "door-enc", tmp_path / "door-open"),
+                             {"key_file": str(tmp_path / "door.key"), "purpose": "stolen plates"}),
+        "evidence.packages": ("analyst", (), {}),
+        "releases.add": ("admin", ("Santa Clara DA",), {**request, "agency_type": "prosecutor"}),
+        "releases.approve": ("command", (pending[0],), {}),
+        "releases.deny": ("command", (pending[1],), {"reason": "no case given"}),
+        "releases.fulfil": ("command", (pending[2],), {"out": tmp_path / "door-release", "purpose": "stolen plates"}),
+        "releases.list": ("admin", (), {}),
+        "releases.figures": ("auditor", (), {}),
+        "users.set_roles": ("admin", ("trainee", ["analyst"]), {}),
+        "store.backup": ("admin", (tmp_path / "door-backup",), {}),
+        "audit.rotate_key": ("admin", (), {}),
+    }
+
+
+def _hotlist_calls(kit, tmp_path) -> dict[str, tuple[str, tuple, dict[str, Any]]]:
+    """Issue 12: the supervisor holds the department source and a list whose two plates were then read (two
+    alerts: one to verify and dispose, one to reject)."""
+    from datetime import UTC, datetime, timedelta
+
+    kit.login("admin").hotlists.grant("supervisor", ["department"])
+    listed = tmp_path / "door-list.csv"
+    listed.write_text("plate,state,category,entered_at,expires_at,notes\n1HOT001,CA,stolen vehicle,2026-01-01,,\n"
+                      "1HOT002,CA,stolen plate,2026-01-01,,\n")
+    kit.login("supervisor").hotlists.import_list(listed, "door-list", "department")
+    hits = random_reads(2, seed=3, prefix="HOT", plates=["1HOT001", "1HOT002"],
+                        start=datetime.now(UTC) - timedelta(hours=2), days=0)
+    kit.login("ingest").ingest_reads(hits.with_columns(plate=pl_series(["1HOT001", "1HOT002"])), progress=False)
+    alerts = {r["plate"]: r["alert_id"] for r in kit.login("supervisor").alerts.list().iter_rows(named=True)}
+    return {
+        "hotlists.grant": ("admin", ("supervisor", ["state"]), {}),
+        "hotlists.revoke": ("admin", ("supervisor", ["state"]), {}),
+        "hotlists.grants": ("admin", (), {}),
+        "hotlists.import": ("supervisor", (listed, "door-list-2", "department"), {}),
+        "hotlists.list": ("supervisor", (), {}),
+        "hotlists.show": ("supervisor", ("door-list",), {}),
+        "hotlists.rerun": ("supervisor", ("door-list", "1HOT001"), {"purpose": "stolen plates"}),
+        "alerts.list": ("supervisor", (), {}),
+        "alerts.get": ("supervisor", (alerts["1HOT001"],), {}),
+        "alerts.verify": ("supervisor", (alerts["1HOT001"], "CLETS-0001"), {}),
+        "alerts.reject": ("supervisor", (alerts["1HOT002"], "misread"), {}),
+        "alerts.dispose": ("supervisor", (alerts["1HOT001"], "no action"), {}),
+        "alerts.figures": ("supervisor", (), {}),
+    }
+
+
+def pl_series(values: list[str]):
+    import polars as pl
+
+    return pl.Series("plate", values)
+
+
+def _review_calls(kit, tmp_path) -> dict[str, tuple[str, tuple, dict[str, Any]]]:
+    """Issue 14: the trainee's three refused searches make a flag for mark_reviewed and export_flag (in a fixed
+    review period, so the later calls of the test do not change the flag)."""
+    from datetime import timedelta
+
+    from alpr_lib.timeutil import utc_now
+
+    trainee = kit.login("trainee")
+    for pattern in ("7AB*", "8DP*", "5KL*"):
+        with pytest.raises(alpr.AccessDenied):
+            trainee.search_plates(pattern, purpose="stolen plates")
+    end = utc_now()
+    period = {"start": end - timedelta(days=1), "end": end}
+    review = kit.login("auditor").audit.review(**period, rule="denied_attempts")
+    flag = next(f for f in review.flags if f.username == "trainee")
+    quarter = f"{end.year}-Q{(end.month - 1) // 3 + 1}"
+    return {
+        "audit.review": ("auditor", (), {}),
+        "audit.mark_reviewed": ("auditor", (flag.flag_id, "trainee not yet certified; no misuse"), period),
+        "audit.export_flag": ("auditor", (flag.flag_id, tmp_path / "flag.jsonl"), period),
+        "audit.plate_lookups": ("auditor", ("7ABK123",), {}),
+        "audit.report": ("auditor", (quarter, tmp_path / "report.html"), {}),
+        "audit.transparency": ("auditor", (), {}),
+        "oversight.read_activity": ("admin", (), {}),
+        "oversight.compliance": ("auditor", (), {}),
+    }
+
+
+def _training_calls(kit, tmp_path) -> dict[str, tuple[str, tuple, dict[str, Any]]]:
+    """Issue 15: the trainee passes the course (so the trainer's sign-off is allowed)."""
+    from tests.training.helpers import answer_all
+
+    answer_all(kit.login("trainee"))
+    return {
+        "training.course": ("analyst", (), {}),
+        "training.submit": ("analyst", ("purposes", "suspicion", "c"), {}),
+        "training.status": ("analyst", (), {}),
+        "training.roster": ("trainer", (), {}),
+        "training.sign_off": ("trainer", ("trainee",), {}),
+        "training.revoke": ("trainer", ("trainee",), {"reason": "Misused the system in training."}),
+        "training.certificate": ("analyst", (), {"path": str(tmp_path / "certificate.html")}),
+        "training.build_sandbox": ("trainer", (), {"n_reads": 1000, "replace": True}),
+        "users.reinstate": ("supervisor", ("analyst",), {}),
     }
 
 

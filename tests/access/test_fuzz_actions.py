@@ -99,6 +99,15 @@ def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStore]:
         for name in VICTIMS:
             admin.add_user(name, full_name="Victim User", title="Analyst", organisation=ORG, roles=["analyst"],
                            password="Victim-pass-0001", must_change_password=False)
+        from tests.training.helpers import answer_all
+
+        answer_all(alpr.login(VICTIMS[0], "Victim-pass-0001", kit.path))  # so a trainer's sign-off can pass
+        from tests.hotlists.fuzz_support import hotlist_store
+
+        hotlist_store(kit, base)  # issue 12: a list and alerts to verify, reject and dispose
+        from tests.records_mgmt.fuzz_support import records_store
+
+        records_store(kit, base)  # issue 13: holds, release requests, evidence packages, a purge
         store = Store.open(kit.path)
         roles = {name: users.require_user(store.db, name).roles for name in POOL}
         stored = settings_rows.get_all(store.db)
@@ -226,7 +235,8 @@ def _valid_by_name(fx: FuzzStore, spec: Action) -> dict[str, st.SearchStrategy[A
     places = st.one_of(incidents, st.just((37.43, -121.9)), st.just(Point(-121.9, 37.43)),
                        st.just({"lat": 37.43, "lon": -121.9}),
                        st.just("POLYGON((-121.91 37.42, -121.89 37.42, -121.89 37.44, -121.91 37.42))"))
-    user_field = st.sampled_from(VICTIMS) if spec.name.startswith("users.") or spec.name == "training.certify" \
+    user_field = st.sampled_from(VICTIMS) if spec.name.startswith("users.") or spec.name in (
+        "training.certify", "training.sign_off", "training.revoke") \
         else st.sampled_from(["analyst", "supervisor"])
     common: dict[str, st.SearchStrategy[Any]] = {
         "pattern": st.sampled_from(["7AB*", "7ABK12?", "*K123", "[B8]ABK123", "7abk 123"]),
@@ -268,7 +278,18 @@ def _valid_by_name(fx: FuzzStore, spec: Action) -> dict[str, st.SearchStrategy[A
         "course": st.just("ALPR refresher"),
         "name": st.sampled_from([s.name for s in SETTINGS]),
         "value": st.sampled_from([45, "45", 12, "America/Denver", True, "", [], {"theft": {"max_radius_m": 400}}]),
+        "module_id": st.just("purposes"), "exercise_id": st.sampled_from(["suspicion", "public-review"]),
+        "n_reads": st.just(1000), "replace": st.booleans(),
     }
+    from tests.hotlists.fuzz_support import hotlist_values
+
+    common.update(hotlist_values(fx.kit.path, spec))  # issue 12: hotlist and alert fields
+    from tests.review.fuzz_support import review_values
+
+    common.update(review_values(fx.kit, spec))  # issue 14: audit-review fields, a flag in a closed period
+    from tests.records_mgmt.fuzz_support import records_values
+
+    common.update(records_values(fx.kit.path, spec))  # issue 13: records-management fields
     if spec.name == "users.add":
         common["username"] = st.from_regex(r"\Afz[a-z0-9]{3,10}\Z")
     return common

@@ -140,3 +140,22 @@ def test_a_key_others_can_write_is_refused(kit):
         kit.login("analyst")
     key.chmod(0o600)
     kit.login("analyst")
+
+
+def test_store_toml_alone_cannot_make_an_operational_store_synthetic(tmp_path):
+    """Only a demo store may run the door under a synthetic clock or set passwords that need no change; the
+    flag must be in the records database too, so editing store.toml changes nothing."""
+    from alpr_lib.access.door import synthetic_clock
+    from alpr_lib.bootstrap import init_store
+    from tests.conftest import TEST_SETTINGS
+
+    path = tmp_path / "real"
+    init_store(path, admin_username="admin", admin_password=PASSWORDS["admin"], full_name="A. Admin",
+               title="Administrator", organisation="PD", settings=TEST_SETTINGS).close()
+    toml = path / "store.toml"
+    toml.write_text(toml.read_text().replace("synthetic = false", "synthetic = true"))
+    assert "synthetic = true" in toml.read_text()
+    assert Store.open(path).synthetic is False
+    s = alpr.login("admin", PASSWORDS["admin"], path, client="script", new_password="A-new-pass-00042")
+    with pytest.raises(alpr.AccessDenied), synthetic_clock(s, lambda: s._door.now()):
+        pass

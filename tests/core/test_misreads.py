@@ -46,7 +46,7 @@ def test_a_corrected_read_is_found_by_both_texts_and_the_store_is_unchanged(misr
 
     for pattern in ("6QRS456", "6QRS*", "6ORS456"):  # exact, a wildcard, an OCR confusion (O for Q)
         hits = analyst.search_plates(pattern, **PURPOSE)
-        assert hits.columns == RESULT_COLUMNS
+        assert hits.columns == [*RESULT_COLUMNS, "hold"]  # hold: additive (issue 13)
         assert hits["read_id"].to_list() == [read_id], pattern
         assert (hits["plate"][0], hits["match"][0]) == ("5XYZ789", "corrected")
     assert analyst.search_plates("6ORS456", exact=True, **PURPOSE).height == 0
