@@ -82,3 +82,25 @@ def test_hub_token_signs_in_the_account_of_the_same_name_under_every_rule(kit, s
 def test_a_service_without_hub_auth_refuses_hub_tokens(kit, serve, monkeypatch):
     with serve(kit.path) as url, pytest.raises(AuthError, match="does not accept JupyterHub tokens"):
         _login(monkeypatch, url, "tok-analyst", "analyst")
+
+
+def test_a_dashboard_under_the_hub_opens_with_the_hub_login(kit, serve, hub_api, monkeypatch):
+    """One sign-on: in a Hub user's server (ALPR_SERVER and the Hub token set) the dashboard frame opens its
+    session with the token and shows the view, no form; a refusal still shows as the one-line message."""
+    from alpr_lib.viz.dashboard import Dashboard
+
+    env = {"JUPYTERHUB_API_URL": hub_api, "JUPYTERHUB_SERVICE_NAME": "alpr"}
+    with serve(kit.path, env=env, extra=("--hub-auth",)) as url:
+        monkeypatch.setenv("ALPR_SERVER", url)
+        monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok-analyst")
+        monkeypatch.setenv("JUPYTERHUB_USER", "analyst")
+        import ipywidgets as w
+
+        dash = Dashboard("Probe", lambda s, d: w.HTML(str(s.store_info.summary()["reads"])))
+        assert dash.sign_on_through_hub() is True
+        assert dash.session.username == "analyst" and dash.form not in dash.body.children
+        refused = Dashboard("Probe", lambda s, d: s.audit.records(limit=1))
+        assert refused.sign_on_through_hub() is False
+        assert "audit" in refused.error_area.value.lower() and refused.body.children == (refused.form,)
+    rows = [r for r in Store.open(kit.path).audit.rows() if r["client"] == "api:dashboard"]
+    assert any(r["action"] == "store.summary" and r["outcome"] == "allowed" for r in rows), rows
