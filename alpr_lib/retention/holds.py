@@ -56,13 +56,15 @@ class ActiveHolds:
         if frame.height == 0 or self.empty or "read_id" not in frame.columns:
             return pl.Series("hold", [None] * frame.height, dtype=pl.String)
         joined = {k: ", ".join(v) for k, v in self.by_read.items()}
-        label = pl.col("read_id").replace_strict(joined, default=None, return_dtype=pl.String)
+        # one flat list per row (the read's own holds, then one entry per plate hold that keeps it): linear in
+        # the number of holds (a chain of when/then over the growing label doubled with every hold)
+        parts: list[pl.Expr] = [pl.col("read_id").replace_strict(joined, default=None, return_dtype=pl.String)
+                                .str.split(", ")]
         if {"plate", "captured_at"} <= set(frame.columns):
-            for hold in self.plates:
-                named = label.str.contains(hold.hold_id, literal=True).fill_null(False)
-                label = (pl.when(self._matches(hold) & ~named)
-                         .then(pl.concat_str([label, pl.lit(hold.hold_id)], separator=", ", ignore_nulls=True))
-                         .otherwise(label))
+            parts += [pl.when(self._matches(hold)).then(pl.lit(hold.hold_id)).otherwise(pl.lit(None, pl.String))
+                      for hold in self.plates]
+        ids = pl.concat_list(parts).list.drop_nulls().list.unique(maintain_order=True)
+        label = pl.when(ids.list.len() > 0).then(ids.list.join(", ")).otherwise(pl.lit(None, pl.String))
         return frame.select(label.alias("hold")).to_series()
 
 
