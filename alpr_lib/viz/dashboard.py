@@ -261,7 +261,15 @@ class Dashboard:
                 except Exception:
                     log.exception("dashboard %s: refresh failed", self.title)
 
-        self._tasks.append(asyncio.get_event_loop().create_task(loop()))
+        try:  # the kernel's loop (running while a message is handled), else the thread's current loop
+            event_loop = asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                event_loop = asyncio.get_event_loop_policy().get_event_loop()
+            except RuntimeError:  # no loop at all: not in a kernel, so no page to refresh
+                log.info("dashboard %s: no event loop; the view will not refresh itself", self.title)
+                return
+        self._tasks.append(event_loop.create_task(loop()))
 
     def show(self) -> None:
         """Display the dashboard: its view at once under JupyterHub's single sign-on, else the login form."""
