@@ -17,6 +17,7 @@ import polars as pl
 from alpr_lib.access.actions import Plan, Request, Result, action
 from alpr_lib.access.door import Context
 from alpr_lib.areas.hotlists import granted_sources, require_source
+from alpr_lib.areas.reads import stored_image
 from alpr_lib.errors import AccessDenied, NotFound, ValidationError
 from alpr_lib.records import alerts as alert_rows
 from alpr_lib.timeutil import TimeLike, iso, parse_iso, requested_window, time_window
@@ -97,7 +98,7 @@ class ListAlerts(Request):
                                end=iso(hi) if hi else None, limit=self.limit)
         frame = _frame(rows)
         if self.with_images:
-            frame = frame.with_columns(pl.Series("image", [_image(ctx, r) for r in frame["image_ref"].to_list()],
+            frame = frame.with_columns(pl.Series("image", [stored_image(ctx, r) for r in frame["image_ref"].to_list()],
                                                  dtype=pl.Binary))
         return Result(frame, frame.height, {"sources_granted": sorted(granted),
                                             "alerts_returned": frame["alert_id"].to_list()[:200],
@@ -119,18 +120,8 @@ class GetAlert(Request):
         row = dict(_require_alert(ctx, self.alert_id, "see this alert"))
         row["stale"] = bool(row["stale"])
         row["encounter_reads"] = alert_rows.reads_of(ctx.db, row["alert_id"])
-        row["image"] = _image(ctx, row.get("image_ref"))
+        row["image"] = stored_image(ctx, row.get("image_ref"))
         return Result(row, 1, {"alert_id": row["alert_id"], "plates_returned": [row["plate"]]})
-
-
-def _image(ctx: Context, ref: str | None) -> bytes | None:
-    if not ref or not ref.startswith("store:"):
-        return None
-    images = ctx.store.images_dir.resolve()
-    path = (images / ref.removeprefix("store:")).resolve()
-    if images not in path.parents or not path.is_file():
-        return None
-    return path.read_bytes()
 
 
 def _change(ctx: Context, row: dict[str, Any], changes: dict[str, Any], expect: str,

@@ -192,7 +192,7 @@ class ReadDetails(Request):
         if found.height == 0:
             raise NotFound(f"no read with id {self.read_id!r}")
         record = with_holds(ctx, found).row(0, named=True)
-        record["image"] = _image_bytes(ctx, record.get("image_ref"))
+        record["image"] = stored_image(ctx, record.get("image_ref"))
         return Result(record, 1)
 
 
@@ -225,7 +225,7 @@ class ReadThumbnails(Request):
         found = plate_search.reads_by_ids(ctx.store, list(self.read_ids)) if self.read_ids else None
         images: dict[str, bytes] = {}
         for row in found.select("read_id", "image_ref").iter_rows(named=True) if found is not None else ():
-            data = _image_bytes(ctx, row["image_ref"])
+            data = stored_image(ctx, row["image_ref"])
             if data is not None:
                 images[row["read_id"]] = data
         return Result(images, len(images), {"read_ids_with_images": sorted(images)})
@@ -237,7 +237,8 @@ def with_holds(ctx: Context, found: pl.DataFrame) -> pl.DataFrame:
     return found.with_columns(active_holds(ctx.db).labels(found))
 
 
-def _image_bytes(ctx: Context, ref: str | None) -> bytes | None:
+def stored_image(ctx: Context, ref: str | None) -> bytes | None:
+    """The bytes of a ``store:`` image or crop reference, if it names a file inside the store's images folder."""
     if not ref or not ref.startswith("store:"):
         return None
     images = ctx.store.images_dir.resolve()
