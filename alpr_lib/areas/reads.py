@@ -297,7 +297,7 @@ class IngestReads(Request):
             content_sha256=digest, progress=self.progress, images=self.images, match=hotlists.match,
             on_commit=lambda tx, pending: ctx.audit_in(tx, _ingest_result(pending, hotlists.commit(tx))))
         hotlists.notify()  # one transaction above: reads, alerts, audit record
-        return _ingest_result(dataclasses.replace(report, alerts_raised=len(hotlists.recorded.new)),
+        return _ingest_result(dataclasses.replace(report, alerts_raised=hotlists.recorded.raised),
                               hotlists.recorded)
 
 
@@ -334,4 +334,4 @@ def _ingest_result(report: IngestReport, alerts: Recorded | None = None) -> Resu
         "batch_id": report.batch_id, "rows_in": report.rows_in, "rejected": report.rejected_rows,
         "duplicates": report.duplicates, "already_ingested": report.already_ingested,
         "past_retention": report.past_retention,
-        "alerts_raised": len(alerts.new) if alerts else 0, "alerts_updated": len(alerts.updated) if alerts else 0}))
+        "alerts_raised": alerts.raised if alerts else 0, "alerts_updated": len(alerts.updated) if alerts else 0}))

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import polars as pl
+
 from alpr_lib.records.backend import Backend, Row
 
-__all__ = ["COLUMNS", "add_reads", "delete_for_reads", "extend", "get", "insert", "known_pairs", "open_encounters",
-           "reads_of", "rows", "update"]
+__all__ = ["COLUMNS", "add_reads", "delete_for_reads", "extend", "get", "insert", "insert_frame", "known_pairs",
+           "open_encounters", "reads_of", "rows", "update"]
 
 COLUMNS = ("alert_id", "read_id", "entry_id", "list_id", "list_name", "source", "plate", "entry_plate",
            "entry_state", "read_state", "state_flag", "category", "priority", "match_kind", "differing", "stale",
@@ -32,6 +34,15 @@ _CHUNK = 500
 def insert(db: Backend, alerts: Sequence[dict[str, Any]]) -> None:
     db.executemany(f"INSERT INTO alerts({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                    [tuple(a.get(c) for c in COLUMNS) for a in alerts])
+
+
+def insert_frame(db: Backend, alerts: pl.DataFrame) -> None:
+    """New alerts as a frame of some of :data:`COLUMNS` (the rest start empty): one statement for the batch."""
+    if alerts.height == 0:
+        return
+    names = [c for c in alerts.columns if c in COLUMNS]
+    db.executemany(f"INSERT INTO alerts({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                   list(zip(*(alerts.get_column(c).to_list() for c in names), strict=True)))
 
 
 def add_reads(db: Backend, rows: Sequence[tuple[str, str, str]]) -> None:

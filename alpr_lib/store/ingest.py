@@ -19,6 +19,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -466,17 +467,23 @@ def _write_batch_files(store: Store, frame: pl.DataFrame, batch_id: str, now: da
     day_files, jobs = _day_file_jobs(store, batch_id, parts, id_ranges)  # images keep the read ids
     bucket_files: list[ManifestRow] = []
     delta = None
-    if kept:
-        unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
-        kept_reads = good if unchanged else pl.concat([part for _, part in parts])
-        if match is not None:  # hotlist matching of exactly the reads this batch makes live (issue 12)
-            match(kept_reads)
-        bucket_files, bucket_jobs, delta = _bucket_file_jobs(store, batch_id, kept_reads)
-        del kept_reads
-        jobs += bucket_jobs
-    if jobs:
-        metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
-        write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
+    # hotlist matching of exactly the reads this batch makes live (issue 12), on its own thread while the
+    # files are sorted and written (both mostly outside the GIL); done before the batch can become live
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alpr-match") as pool:
+        matching = None
+        if kept:
+            unchanged = kept == good.height and image_folder is None  # no read dropped, no image_ref rewritten
+            kept_reads = good if unchanged else pl.concat([part for _, part in parts])
+            if match is not None:
+                matching = pool.submit(match, kept_reads)
+            bucket_files, bucket_jobs, delta = _bucket_file_jobs(store, batch_id, kept_reads)
+            del kept_reads
+            jobs += bucket_jobs
+        if jobs:
+            metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": batch_id}
+            write_parquet_many(jobs, metadata=metadata, progress="ingest: files" if progress else None)
+        if matching is not None:
+            matching.result()  # its failure fails the ingest: the files written stay orphans, never live
     if day_files:
         _fault("after-first-file")
     cutoff = now - timedelta(days=int(store.config.retention_days))
