@@ -130,6 +130,17 @@ def any_kit(request: pytest.FixtureRequest, tmp_path: Path) -> StoreKit:
 PLATE_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 
+def bucket_files_by_month(store) -> dict[tuple[str, str | None], list[int]]:
+    """Rows of each live plate-bucket file by (bucket, capture month): compaction leaves one file per pair,
+    and no file holds two months."""
+    from alpr_lib.store import plate_index
+
+    out: dict[tuple[str, str | None], list[int]] = {}
+    for row in store.db.query("SELECT path, partition, rows FROM store_files WHERE kind='by_plate' AND live=1"):
+        out.setdefault((row["partition"], plate_index.month_of(row["path"])), []).append(row["rows"])
+    return out
+
+
 def random_reads(n: int, *, seed: int = 1, start: datetime = datetime(2026, 5, 25, tzinfo=UTC), days: int = 20,
                  plates: list[str] | None = None, prefix: str = "T") -> pl.DataFrame:
     """Small reads with plenty of near-duplicate plates, for brute-force comparisons."""

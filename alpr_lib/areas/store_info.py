@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from alpr_lib.access.actions import Plan, Request, Result, action
 from alpr_lib.access.door import Context
 from alpr_lib.records import manifest
 from alpr_lib.store import cameras as camera_registry
+from alpr_lib.store import plate_index
 from alpr_lib.store.compact import COMPACT_MAX_ROWS, SMALL_FILES_MERGE_AT
 
 
@@ -18,15 +20,20 @@ class StoreSummary(Request):
 
     def work(self, ctx: Context, plan: Plan) -> Result:
         files = manifest.day_summary(ctx.db)
-        per_bucket = manifest.count_by_partition(ctx.db, "by_plate", COMPACT_MAX_ROWS // 2)
+        per_bucket: Counter[str] = Counter()
+        mergeable: Counter[tuple[str, str | None]] = Counter()  # files compaction would merge, per bucket and month
+        for entry in manifest.live_with_rows(ctx.db, "by_plate"):
+            per_bucket[entry.partition or ""] += 1
+            if entry.rows < COMPACT_MAX_ROWS // 2:
+                mergeable[(entry.partition or "", plate_index.month_of(entry.path))] += 1
         summary: dict[str, Any] = {
             "store": ctx.store.banner(), "kind": ctx.store.kind, "reads": files["reads"], "files": files["files"],
             "first_day": files["first_day"], "last_day": files["last_day"],
             "last_ingest": manifest.last_commit(ctx.db),
-            "most_files_in_a_plate_bucket": per_bucket[0][0] if per_bucket else 0,
-            # searches open every file of a bucket: past a handful of files that compaction would merge,
-            # `alpr compact` pays for itself
-            "compaction_advised": max((small for _, small in per_bucket), default=0) > SMALL_FILES_MERGE_AT}
+            "most_files_in_a_plate_bucket": max(per_bucket.values(), default=0),
+            # searches open every file of a bucket (one per capture month at least): past a handful of files
+            # of one month that compaction would merge, `alpr compact` pays for itself
+            "compaction_advised": max(mergeable.values(), default=0) > SMALL_FILES_MERGE_AT}
         return Result(summary, 0)
 
 

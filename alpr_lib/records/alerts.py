@@ -142,10 +142,9 @@ def delete_for_reads(tx: Backend, read_ids: list[str]) -> int:
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i:i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
+        # every read of an alert, its first and last included, is listed in alert_reads (indexed by read)
         alert_ids |= {r["alert_id"] for r in tx.query(f"SELECT alert_id FROM alert_reads WHERE read_id IN ({marks})",
                                                         chunk)}
-        alert_ids |= {r["alert_id"] for r in tx.query(
-            f"SELECT alert_id FROM alerts WHERE read_id IN ({marks}) OR last_read_id IN ({marks})", chunk + chunk)}
     doomed = sorted(alert_ids)
     removed = 0
     for i in range(0, len(doomed), _CHUNK):

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from alpr_lib.records.backend import Backend
 
-__all__ = ["BatchRow", "FileEntry", "add_files", "batch_with_content", "count_by_partition", "day_summary",
-           "dictionary_levels",
+__all__ = ["BatchRow", "FileEntry", "add_files", "batch_with_content", "day_summary", "dictionary_levels",
            "files_overlapping", "last_commit", "live_paths", "live_with_rows", "record_batch", "retire"]
 
 
@@ -96,13 +95,6 @@ def files_overlapping(db: Backend, kind: str, lo: str, hi: str, *, partition: st
         sql += " AND partition = ?"
         params.append(partition)
     return [r["path"] for r in db.query(sql + " ORDER BY path", params)]
-
-
-def count_by_partition(db: Backend, kind: str, small_rows: int) -> list[tuple[int, int]]:
-    """Per partition of ``kind``: (live files, of which fewer than ``small_rows`` rows), fullest first."""
-    rows = db.query("SELECT count(*) AS n, sum(CASE WHEN rows < ? THEN 1 ELSE 0 END) AS small FROM store_files "
-                    "WHERE kind = ? AND live = 1 GROUP BY partition ORDER BY n DESC", (small_rows, kind))
-    return [(int(r["n"]), int(r["small"] or 0)) for r in rows]
 
 
 def day_summary(db: Backend) -> dict[str, object]:

@@ -17,6 +17,7 @@ So no held or young read is ever lost, every search sees the store before or aft
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import uuid
@@ -24,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -202,23 +203,31 @@ BUCKET_WORKERS = max(1, min(4, os.cpu_count() or 2))
 
 
 def _rewrite_bucket_file(store: Store, tag: str, entry: FileEntry, number: int, ids: pa.Array, plates: pa.Array
-                         ) -> tuple[FileEntry | None, bool, pl.DataFrame]:
+                         ) -> tuple[list[FileEntry], bool, pl.DataFrame]:
     """One bucket file without the purged reads (staying in Arrow: no conversion of the whole file), and the
-    (plate, captured_at) of the purged plates' remaining reads in it. Returns (new file or None, whether the
-    file changed, those remaining reads)."""
+    (plate, captured_at) of the purged plates' remaining reads in it. Returns (new files, whether the file
+    changed, those remaining reads). A file from before bucket files had one capture month is split by month
+    as it is rewritten, so that the next purge reaches only its oldest months."""
     table = pq.read_table(store.path / entry.path)
     drop = pc.is_in(table.column("read_id"), value_set=ids)
     changed = bool(pc.any(drop).as_py())
-    new = None
+    new: list[FileEntry] = []
     if changed:
         table = table.filter(pc.invert(drop))
-        if table.num_rows:
-            rel = f"index/by_plate/b={entry.partition}/part-{tag}-{number:05d}.parquet"
-            write_parquet_atomic(table, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
+        month = plate_index.month_of(entry.path)
+        if month is not None:
+            parts: list[tuple[str, pa.Table]] = [(month, table)] if table.num_rows else []
+        else:
+            split = pl.from_arrow(table)
+            assert isinstance(split, pl.DataFrame)
+            parts = [(m, rows.to_arrow()) for m, rows in plate_index.month_parts(split)]
+        for k, (m, rows) in enumerate(parts):
+            rel = plate_index.bucket_file(entry.partition or "0", f"{tag}-{number:05d}-{k}", m)
+            write_parquet_atomic(rows, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
                                  metadata=_metadata(store, tag), lookup_column="plate")
-            keys = pc.min_max(table.column("plate"))
-            new = FileEntry(rel, "by_plate", entry.partition, table.num_rows, keys["min"].as_py(),
-                            keys["max"].as_py())
+            keys = pc.min_max(rows.column("plate"))
+            new.append(FileEntry(rel, "by_plate", entry.partition, rows.num_rows, keys["min"].as_py(),
+                                 keys["max"].as_py()))
     left = table.select(["plate", "captured_at"])
     left = left.filter(pc.is_in(left.column("plate"), value_set=plates))
     frame = pl.from_arrow(left)
@@ -226,13 +235,23 @@ def _rewrite_bucket_file(store: Store, tag: str, entry: FileEntry, number: int, 
     return new, changed, frame
 
 
-def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, progress: bool) -> pl.DataFrame:
-    """Bucket files holding a purged read are rewritten without it; returns the dictionary rows (count, first
-    and last sighting) of the purged reads' plates recomputed from the reads that stay."""
+def _reached(entry: FileEntry, cutoff: datetime) -> bool:
+    """Whether a bucket file may hold a read captured before ``cutoff``: its month starts before it (or it is
+    a file from before bucket files had one month)."""
+    month = plate_index.month_of(entry.path)
+    return month is None or month <= f"{cutoff.astimezone(UTC):%Y-%m}"
+
+
+def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, cutoff: datetime, progress: bool
+                   ) -> tuple[pl.DataFrame, dict[str, list[FileEntry]]]:
+    """Bucket files of the months the purge reaches that hold a purged read are rewritten without it; the
+    later months are not opened. Returns the (plate, captured_at) of the purged plates' reads that stay in
+    the files reached, and the files not reached by bucket (for the sightings the dictionary needs)."""
     by_bucket = gone.select("read_id", "plate").with_columns(plate_index.bucket_expr().alias("_b"))
     files: dict[str, list[FileEntry]] = defaultdict(list)
+    later: dict[str, list[FileEntry]] = defaultdict(list)
     for entry in manifest.live_with_rows(store.db, "by_plate"):
-        files[entry.partition or ""].append(entry)
+        (files if _reached(entry, cutoff) else later)[entry.partition or ""].append(entry)
     jobs = []
     for (bucket,), part in by_bucket.group_by("_b"):
         ids = part.get_column("read_id").to_arrow()
@@ -248,25 +267,81 @@ def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, progress: bool
             new, changed, left = future.result()
             if changed:
                 work.retired.append(entry.path)
-            if new is not None:
-                work.new.append(new)
+            for made in new:
+                work.new.append(made)
                 work.wrote()
             remaining.append(left)
             bar.update()
     if not remaining:
-        return pl.DataFrame(schema=plate_index.DICT_SCHEMA)
-    return (pl.concat(remaining).group_by("plate").agg(
-        pl.len().cast(pl.Int64).alias("n_reads"), pl.col("captured_at").min().alias("first_seen"),
-        pl.col("captured_at").max().alias("last_seen")).cast(plate_index.DICT_SCHEMA))
+        return pl.DataFrame(schema={"plate": pl.String, "captured_at": plate_index.DICT_SCHEMA["first_seen"]}), later
+    return pl.concat(remaining), later
 
 
-def _purge_dictionary(store: Store, work: _Work, plates: pl.Series, recomputed: pl.DataFrame) -> list[str]:
-    """A new main dictionary level: every level combined, the purged plates' rows replaced by ``recomputed``.
-    Returns the level files it replaces."""
+def _first_sightings(store: Store, plates: list[str], later: dict[str, list[FileEntry]]) -> pl.DataFrame:
+    """The first capture time of each plate in the bucket files the purge did not reach, month by month from
+    the oldest: a plate found in a month is not looked for in the next (usually one month answers)."""
+    wanted = pl.DataFrame({"plate": plates}, schema={"plate": pl.String}).with_columns(
+        plate_index.bucket_expr().alias("_b"))
+    by_month: dict[str, list[FileEntry]] = defaultdict(list)
+    for entries in later.values():
+        for entry in entries:
+            by_month[plate_index.month_of(entry.path) or ""].append(entry)
+    found: list[pl.DataFrame] = []
+    for month in sorted(by_month):
+        if wanted.height == 0:
+            break
+        per_bucket = {f"{int(b):02d}": sorted(p) for (b,), p in
+                      ((key, frame.get_column("plate").to_list()) for key, frame in wanted.group_by("_b"))}
+        jobs = [(str(store.path / e.path), per_bucket[e.partition or ""]) for e in by_month[month]
+                if (e.partition or "") in per_bucket]
+        with ThreadPoolExecutor(max_workers=BUCKET_WORKERS) as pool:
+            read = [f.group_by("plate").agg(pl.col("captured_at").min().alias("first_seen"))
+                    for f in pool.map(lambda job: plate_index.read_plate_times(*job), jobs) if f is not None]
+        # each footer parsed leaves row-group objects in a reference cycle with it (~0.5 MB a file that only
+        # the cycle collector frees, and it does not see their size): collect them month by month
+        gc.collect()
+        if read:
+            month_first = pl.concat(read)
+            found.append(month_first)
+            wanted = wanted.join(month_first.select("plate"), on="plate", how="anti")
+    if not found:
+        return pl.DataFrame(schema={"plate": pl.String, "first_seen": plate_index.DICT_SCHEMA["first_seen"]})
+    return pl.concat(found).group_by("plate").agg(pl.col("first_seen").min())
+
+
+def _purge_dictionary(store: Store, work: _Work, gone: pl.DataFrame, stays: pl.DataFrame,
+                      later: dict[str, list[FileEntry]], cutoff: datetime) -> list[str]:
+    """A new main dictionary level: every level combined, each purged plate's row updated (or dropped when
+    no read of it is left). Its count drops by the reads purged; its last sighting is kept unless that read
+    was purged, when every read of it left is in the files the purge reached (captured before the cutoff);
+    its first sighting is the first read left in those files, else the first in the later months. Returns
+    the level files it replaces."""
     levels = plate_index.dictionary_levels(store)
     combined = plate_index.combine_levels(plate_index.load_dictionaries(store))
-    kept = combined.filter(~pl.col("plate").is_in(plates.implode()))
-    merged = pl.concat([kept, recomputed.select(list(plate_index.DICT_SCHEMA))]).sort(plate_index.plate_key_expr())
+    purged = gone.group_by("plate").agg(pl.len().cast(pl.Int64).alias("_purged"))
+    stay = stays.group_by("plate").agg(pl.col("captured_at").min().alias("_first"),
+                                       pl.col("captured_at").max().alias("_last"))
+    rows = (combined.join(purged, on="plate")
+            .with_columns((pl.col("n_reads") - pl.col("_purged")).alias("n_reads"))
+            .filter(pl.col("n_reads") > 0)
+            .join(stay, on="plate", how="left")
+            .filter(pl.col("_last").is_not_null() | (pl.col("last_seen") >= cutoff)))
+    month_after = plate_index.month_after(cutoff)
+    need = rows.filter(pl.col("_first").is_null() | (pl.col("_first") >= month_after)).get_column("plate")
+    firsts = _first_sightings(store, need.to_list(), later) if need.len() else None
+    if firsts is not None:
+        rows = rows.join(firsts.rename({"first_seen": "_later"}), on="plate", how="left").with_columns(
+            pl.min_horizontal("_first", "_later").alias("_first"))
+    recomputed = rows.with_columns(
+        pl.col("_first").alias("first_seen"),
+        pl.when(pl.col("last_seen") >= cutoff).then(pl.col("last_seen")).otherwise(pl.col("_last"))
+        .alias("last_seen")).select(list(plate_index.DICT_SCHEMA)).cast(plate_index.DICT_SCHEMA)
+    # in place: the levels are sorted by plate, and an update keeps the order (no copy to sort, at 100M reads
+    # a dictionary of ~5M plates)
+    dropped = purged.join(recomputed.select("plate"), on="plate", how="anti").get_column("plate")
+    merged = combined.update(recomputed, on="plate")
+    if dropped.len():
+        merged = merged.filter(~pl.col("plate").is_in(dropped.implode()))
     rel = f"index/plates-{work.tag}.parquet"
     plate_index.write_dictionary(merged, store.path / rel)
     work.wrote()
@@ -326,8 +401,8 @@ def purge(store: Store, now: datetime, *, username: str, dry_run: bool = False, 
         images: list[str] = []
         empty_folders: list[str] = []
         if gone.height:
-            recomputed = _purge_buckets(store, work, gone, progress)
-            replaced_levels = _purge_dictionary(store, work, gone.get_column("plate").unique(), recomputed)
+            stays, later = _purge_buckets(store, work, gone, cutoff, progress)
+            replaced_levels = _purge_dictionary(store, work, gone, stays, later, cutoff)
             images, empty_folders = _image_files(store, gone)
         read_ids = gone.get_column("read_id").to_list()
         fault("purge:before-commit")

@@ -57,31 +57,39 @@ def _new_tag() -> str:
 
 def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str, *,
                       stage: str = "compact") -> None:
-    """Replace ``paths`` (live files of one partition) by one sorted file, atomically. ``stage`` (merge or
-    compact) names its crash-injection points (:mod:`alpr_lib.store.faults`)."""
+    """Replace ``paths`` (live files of one partition) by one sorted file, atomically (a bucket's files by
+    one file per capture month: files from before that rule may hold several). ``stage`` (merge or compact)
+    names its crash-injection points (:mod:`alpr_lib.store.faults`)."""
     template, keys, row_group, key_column, lookup_column = _KINDS[kind]
     metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
     frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
-    rel = template.format(part=part, tag=tag)
-    write_parquet_atomic(frame, store.path / rel, row_group_size=row_group, metadata=metadata,
-                         lookup_column=lookup_column)
-    key = frame.get_column(key_column)
+    if kind == "by_plate":
+        parts = [(plate_index.bucket_file(part, tag, month), rows) for month, rows in plate_index.month_parts(frame)]
+    else:
+        parts = [(template.format(part=part, tag=tag), frame)]
+    entries = []
+    for rel, rows in parts:
+        write_parquet_atomic(rows, store.path / rel, row_group_size=row_group, metadata=metadata,
+                             lookup_column=lookup_column)
+        key = rows.get_column(key_column)
+        entries.append(FileEntry(rel, kind, part, rows.height, key.min(), key.max()))
     fault(f"{stage}:before-commit")
     with store.db.transaction() as tx:
         manifest.retire(tx, paths)
-        manifest.add_files(tx, tag, [FileEntry(rel, kind, part, frame.height, key.min(), key.max())],
-                           iso(utc_now()))
+        manifest.add_files(tx, tag, entries, iso(utc_now()))
     fault(f"{stage}:after-commit")
     for p in paths:
         (store.path / p).unlink(missing_ok=True)
 
 
 def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None
-                       ) -> dict[str, list[tuple[str, int]]]:
-    """Live files of ``kind`` by partition, as (path, rows) in the order they were written."""
-    by_part: dict[str, list[tuple[str, int]]] = defaultdict(list)
+                       ) -> dict[tuple[str, str | None], list[tuple[str, int]]]:
+    """Live files of ``kind`` by (partition, capture month of a bucket file), as (path, rows) in the order
+    they were written: files of different months are never merged."""
+    by_part: dict[tuple[str, str | None], list[tuple[str, int]]] = defaultdict(list)
     for entry in manifest.live_with_rows(store.db, kind, max_rows=max_rows):
-        by_part[entry.partition or ""].append((entry.path, entry.rows))
+        month = plate_index.month_of(entry.path) if kind == "by_plate" else None
+        by_part[(entry.partition or "", month)].append((entry.path, entry.rows))
     return by_part
 
 
@@ -114,7 +122,8 @@ def merge_small_files(store: Store) -> int:
     merged = 0
     tag = _new_tag()
     for kind in _KINDS:
-        for part, files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
+        for (part, _), files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items(),
+                                       key=lambda item: (item[0][0], item[0][1] or "")):
             if len(files) >= SMALL_FILES_MERGE_AT:
                 rewrite_partition(store, kind, part, [path for path, _ in files], tag, stage="merge")
                 merged += len(files)
@@ -139,7 +148,8 @@ def compact_locked(store: Store, *, progress: bool = False, rewrite: bool = Fals
     for kind in _KINDS:
         if kind not in kinds:
             continue
-        todo = [(part, group) for part, files in sorted(_live_by_partition(store, kind).items())
+        todo = [(part, group) for (part, _), files in sorted(_live_by_partition(store, kind).items(),
+                                                             key=lambda item: (item[0][0], item[0][1] or ""))
                 for group in _merge_groups(files, rewrite=rewrite)]
         for i, (part, paths) in enumerate(tqdm(todo, desc=f"compact {kind}", unit="file", disable=not progress)):
             rewrite_partition(store, kind, part, paths, f"{tag}-{i}")

@@ -523,11 +523,12 @@ def _bucket_file_jobs(store: Store, batch_id: str, reads: pl.DataFrame
     rows: list[ManifestRow] = []
     jobs: list[WriteJob] = []
     # batch_id and ingested_at stay in the day files only: search results never show them
-    for bucket, part in plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at")):
-        rel = f"index/by_plate/b={bucket:02d}/part-{batch_id}.parquet"
-        plates = part.get_column("plate")
-        rows.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
-        jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))
+    for bucket, slice_ in plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at")):
+        for month, part in plate_index.month_parts(slice_):  # one file per capture month (for the purge)
+            rel = plate_index.bucket_file(bucket, batch_id, month)
+            plates = part.get_column("plate")
+            rows.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
+            jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))
     return rows, jobs, delta
 
 

@@ -9,6 +9,9 @@ Versions:
 1. (no ``layout`` key) plate buckets chosen by a Polars hash and kept in a one-file dictionary.
 2. buckets are fixed arithmetic of the plate (:func:`plate_index.bucket_expr`); the dictionary has a main
    level and per-batch deltas; the bucket copy holds no batch columns and is written by Arrow.
+3. each bucket file holds one UTC capture month (``part-<tag>-mYYYY-MM.parquet``), so that the retention purge
+   rewrites only the months it reaches. From version 2 only the bucket files are rewritten, one at a time,
+   each split by month (a crash leaves some files split and some not, both correct; a re-run goes on).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from alpr_lib.errors import StoreError
 from alpr_lib.records import Backend, manifest, meta
 from alpr_lib.records.manifest import FileEntry
 from alpr_lib.store import plate_index
-from alpr_lib.store.compact import compact_locked
+from alpr_lib.store.compact import compact_locked, rewrite_partition
 from alpr_lib.store.files import write_parquet_atomic, writer_lock
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
@@ -31,7 +34,7 @@ from alpr_lib.timeutil import iso, utc_now
 
 __all__ = ["LAYOUT_VERSION", "layout_version", "upgrade_layout"]
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 _CHUNK_ROWS = 2_000_000  # reads rebuilt at a time: bounds the memory an upgrade needs
 
 
@@ -64,12 +67,27 @@ def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
         if layout_version(store) >= LAYOUT_VERSION:  # another process did it while we waited
             return False
         has_reads = bool(manifest.live_paths(store.db, "reads"))
-        if has_reads:
-            _rebuild_plate_index(store, progress=sys.stderr.isatty() if progress is None else progress)
+        show = sys.stderr.isatty() if progress is None else progress
+        if has_reads and layout_version(store) == 2:
+            _split_bucket_files_by_month(store, progress=show)
+        elif has_reads:
+            _rebuild_plate_index(store, progress=show)
         else:
             with store.db.transaction() as tx:
                 _set_version(tx, LAYOUT_VERSION)
         return bool(has_reads)
+
+
+def _split_bucket_files_by_month(store: Store, *, progress: bool) -> None:
+    """Version 2 to 3: every bucket file that holds more than one capture month is rewritten as one file per
+    month, each in a transaction of its own."""
+    tag = f"u{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    legacy = [e for e in manifest.live_with_rows(store.db, "by_plate") if plate_index.month_of(e.path) is None]
+    for i, entry in enumerate(tqdm(legacy, desc="splitting the plate index by month", unit="file",
+                                   disable=not progress)):
+        rewrite_partition(store, "by_plate", entry.partition or "", [entry.path], f"{tag}-{i:05d}", stage="upgrade")
+    with store.db.transaction() as tx:
+        _set_version(tx, LAYOUT_VERSION)
 
 
 def _rebuild_chunk(store: Store, paths: list[str], name: str, tag: str
@@ -81,12 +99,13 @@ def _rebuild_chunk(store: Store, paths: list[str], name: str, tag: str
     by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", "captured_at")
     del reads  # the sorted copy is all that is needed from here
     written = []
-    for bucket, part in plate_index.bucket_slices(by_plate):
-        rel = f"index/by_plate/b={bucket:02d}/part-{name}.parquet"
-        write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
-                             metadata=metadata, lookup_column="plate")
-        plates = part.get_column("plate")
-        written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
+    for bucket, slice_ in plate_index.bucket_slices(by_plate):
+        for month, part in plate_index.month_parts(slice_):
+            rel = plate_index.bucket_file(bucket, name, month)
+            write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
+                                 metadata=metadata, lookup_column="plate")
+            plates = part.get_column("plate")
+            written.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
     return plate_index.batch_dictionary(by_plate.drop("_k")), written
 
 

@@ -12,7 +12,7 @@ from alpr_lib.store import plate_index
 from alpr_lib.store.ingest import _first_of_each_id
 from alpr_lib.store.store import Store
 from alpr_lib.stores import upgrade_store
-from tests.conftest import random_reads
+from tests.conftest import bucket_files_by_month, random_reads
 
 
 def test_buckets_are_fixed_arithmetic_of_the_plate():
@@ -226,7 +226,8 @@ def test_a_store_of_the_older_layout_is_refused_until_alpr_upgrade(kit, monkeypa
         assert sorted(got["read_id"]) == sorted(everything.filter(pl.col("plate").str.contains(regex))["read_id"])
     live = store.db.query("SELECT kind, partition, count(*) AS n FROM store_files WHERE live=1 "
                           "GROUP BY kind, partition")
-    assert all(r["n"] == 1 for r in live if r["kind"] == "by_plate")
+    assert all(len(rows) == 1 for rows in bucket_files_by_month(store).values())
+    assert None not in {month for _, month in bucket_files_by_month(store)}  # every file holds one month
     assert [r["n"] for r in live if r["kind"] == "plates"] == [1]
     assert not [r for r in live if r["kind"] == "plates_delta"]
     now_days = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1")}
@@ -237,6 +238,51 @@ def test_a_store_of_the_older_layout_is_refused_until_alpr_upgrade(kit, monkeypa
     assert not layout.upgrade_layout(store)  # nothing left to do
 
 
+def test_a_store_of_layout_2_is_split_by_month_on_upgrade(kit):
+    """Layout 2 kept each bucket in files of any capture months; `alpr upgrade` rewrites them one file per
+    month (the day files stay), and every search finds the same reads."""
+    import pyarrow.parquet as pq
+
+    from alpr_lib.records import manifest, meta
+    from alpr_lib.records.manifest import FileEntry
+    from alpr_lib.store import layout
+    from alpr_lib.store.files import write_parquet_atomic
+
+    svc = kit.login("ingest")
+    reads = random_reads(3_000, seed=808, start=datetime(2026, 3, 20, tzinfo=UTC), days=60,
+                         plates=["7ABK123", "8XYZ123"])
+    svc.ingest_reads(reads, progress=False)
+    analyst = kit.login("analyst")
+    before = analyst.search_plates("7ABK12*", purpose="stolen plates", exact=True).sort("read_id")
+    store = Store.open(kit.path)
+    by_bucket: dict[str, list[str]] = {}
+    for entry in manifest.live_with_rows(store.db, "by_plate"):
+        by_bucket.setdefault(entry.partition, []).append(entry.path)
+    with store.db.transaction() as tx:  # as layout 2 left them: one file per bucket, all months in it
+        for bucket, paths in by_bucket.items():
+            frame = pl.read_parquet([kit.path / p for p in paths]).sort("plate", "captured_at")
+            rel = f"index/by_plate/b={bucket}/part-legacy.parquet"
+            write_parquet_atomic(frame, kit.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
+                                 lookup_column="plate")
+            manifest.retire(tx, paths)
+            manifest.add_files(tx, "legacy", [FileEntry(rel, "by_plate", bucket, frame.height,
+                                                        frame["plate"].min(), frame["plate"].max())], "2026-06-01")
+        meta.put(tx, "layout", "2")
+    assert layout.layout_version(store) == 2
+    with pytest.raises(alpr.StoreError, match="alpr upgrade --store"):
+        kit.login("analyst")
+    assert upgrade_store(kit.path) is True
+    assert layout.layout_version(Store.open(kit.path)) == layout.LAYOUT_VERSION == 3
+    per_month = bucket_files_by_month(Store.open(kit.path))
+    assert {month for _, month in per_month} == {"2026-03", "2026-04", "2026-05"}
+    assert all(len(rows) == 1 for rows in per_month.values())
+    for path in (kit.path / "index" / "by_plate").rglob("*.parquet"):
+        months = {f"{t:%Y-%m}" for t in pq.read_table(path, columns=["captured_at"])["captured_at"].to_pylist()}
+        assert months == {plate_index.month_of(path.name)}
+    after = kit.login("analyst").search_plates("7ABK12*", purpose="stolen plates", exact=True).sort("read_id")
+    assert after.drop("hold", strict=False).equals(before.drop("hold", strict=False))
+
+
 def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
     from alpr_lib.store import compact
 
@@ -244,7 +290,8 @@ def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
     svc = kit.login("ingest")
     admin = kit.login("admin")
     for i in range(compact.SMALL_FILES_MERGE_AT + 1):
-        svc.ingest_reads(random_reads(300, seed=700 + i, prefix=f"S{i}-"), progress=False)
+        svc.ingest_reads(random_reads(300, seed=700 + i, prefix=f"S{i}-", start=datetime(2026, 5, 2, tzinfo=UTC),
+                                      days=20), progress=False)  # one capture month: one file per bucket
         summary = admin.store_summary()
         assert summary["most_files_in_a_plate_bucket"] == i + 1
         assert summary["compaction_advised"] == (i + 1 > compact.SMALL_FILES_MERGE_AT)
@@ -280,11 +327,14 @@ def test_compaction_writes_files_of_bounded_size_and_a_second_run_merges_nothing
     assert sorted(f["rows"] for f in files if f["kind"] == "reads") == day_files_before  # full: untouched
     written = [f for f in files if f["batch_id"].startswith("c")]
     assert written and all(f["rows"] <= cap for f in written)
-    per_partition: dict[tuple[str, str], list[int]] = {}
+    per_partition: dict[tuple[str, str, str | None], list[int]] = {}
     for f in files:
-        per_partition.setdefault((f["kind"], f["partition"]), []).append(f["rows"])
+        if f["kind"] == "reads":
+            per_partition.setdefault(("reads", f["partition"], None), []).append(f["rows"])
+    for (bucket, month), rows in bucket_files_by_month(store).items():
+        per_partition[("by_plate", bucket, month)] = rows
     assert all(sum(rows < cap // 2 for rows in sizes) <= 1 for sizes in per_partition.values())
-    assert any(len(sizes) > 1 for (kind, _), sizes in per_partition.items() if kind == "by_plate")
+    assert any(len(sizes) > 1 for (kind, _, _), sizes in per_partition.items() if kind == "by_plate")
     everything = pl.concat(batches)
     for pattern, regex in (("*BK12*", "BK12"), ("7AB*", "^7AB")):
         got = analyst.search_plates(pattern, purpose="stolen plates", exact=True)
@@ -336,9 +386,9 @@ def test_a_demo_loaded_in_several_batches_ends_compacted(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "DEMO_BATCH_ROWS", 10_000)
     result = demo.build_demo_store(tmp_path / "store", n_reads=30_000)
     store = Store.open(tmp_path / "store")
-    per_bucket = store.db.query("SELECT partition, count(*) AS n FROM store_files WHERE kind='by_plate' AND live=1 "
-                                "GROUP BY partition")
-    assert len(per_bucket) == plate_index.N_BUCKETS and all(row["n"] == 1 for row in per_bucket)
+    per_bucket = bucket_files_by_month(store)
+    assert {bucket for bucket, _ in per_bucket} == {f"{b:02d}" for b in range(plate_index.N_BUCKETS)}
+    assert all(len(rows) == 1 for rows in per_bucket.values())  # one file per bucket and capture month
     assert [kind for kind, _ in plate_index.dictionary_levels(store)] == ["plates"]
     batches = store.db.query("SELECT count(*) AS n, sum(rows_ingested) AS reads FROM ingest_batches")[0]
     assert batches["n"] >= 3 and batches["reads"] == result.reads_ingested

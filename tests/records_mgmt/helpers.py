@@ -54,6 +54,16 @@ def dictionary_plates(store: Path) -> dict[str, int]:
     return counts
 
 
+def dictionary_sightings(store: Path) -> dict[str, tuple[int, datetime, datetime]]:
+    """Plate -> (reads, first, last sighting), combined over every dictionary file under index/ (pyarrow)."""
+    out: dict[str, tuple[int, datetime, datetime]] = {}
+    for path in (store / "index").glob("plates-*.parquet"):
+        for row in pq.read_table(path).to_pylist():
+            n, first, last = out.get(row["plate"], (0, row["first_seen"], row["last_seen"]))
+            out[row["plate"]] = (n + row["n_reads"], min(first, row["first_seen"]), max(last, row["last_seen"]))
+    return out
+
+
 def image_names(store: Path) -> set[str]:
     return {p.stem for p in (store / "images").rglob("*") if p.is_file()}
 
@@ -66,5 +76,6 @@ def young(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("captured_at") >= cutoff() + timedelta(minutes=5))
 
 
-__all__ = ["HELD_PLATE", "INVESTIGATION", "OLD_PLATE", "PNG", "UTC", "cutoff", "dictionary_plates", "image_names",
+__all__ = ["HELD_PLATE", "INVESTIGATION", "OLD_PLATE", "PNG", "UTC", "cutoff", "dictionary_plates",
+           "dictionary_sightings", "image_names",
            "old", "parquet_read_ids", "straddling_reads", "young"]

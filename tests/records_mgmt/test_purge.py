@@ -6,8 +6,10 @@ Retention under 365 days is refused; a backfill of old reads is accepted, counte
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 import alpr_lib as alpr
@@ -17,13 +19,16 @@ from alpr_lib.records import manifest
 from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.store.schema import READ_SCHEMA
 from alpr_lib.store.store import Store
-from tests.conftest import TEST_SETTINGS
+from alpr_lib.timeutil import utc_now
+from tests.conftest import TEST_SETTINGS, random_reads
 from tests.records_mgmt.helpers import (
     HELD_PLATE,
     INVESTIGATION,
     OLD_PLATE,
     PNG,
+    cutoff,
     dictionary_plates,
+    dictionary_sightings,
     image_names,
     old,
     parquet_read_ids,
@@ -38,7 +43,13 @@ def _load(kit) -> pl.DataFrame:
     images["SOLD0"] = PNG
     report = kit.login("ingest").ingest_reads(reads, images=images, progress=False)
     assert report.ingested == reads.height
-    return reads
+    # recent reads of some of the same plates, months after the cutoff: the dictionary's first sighting of
+    # a plate whose old reads are purged comes from these
+    recent = random_reads(200, seed=14, start=utc_now() - timedelta(days=100), days=90, prefix="Y",
+                          plates=[p for p in reads.get_column("plate").unique().sort().to_list()
+                                  if p not in (OLD_PLATE, HELD_PLATE)][:40])
+    assert kit.login("ingest").ingest_reads(recent, progress=False).ingested == recent.height
+    return pl.concat([reads, recent])
 
 
 def _everything(kit) -> pl.DataFrame:
@@ -96,6 +107,10 @@ def test_a_purge_removes_old_unheld_reads_from_every_copy(loaded):
     assert OLD_PLATE not in plates and plates[HELD_PLATE] == 2
     expected = after.group_by("plate").len()
     assert {r["plate"]: r["len"] for r in expected.iter_rows(named=True)} == plates  # counts recomputed
+    truth = after.group_by("plate").agg(pl.len(), pl.col("captured_at").min().alias("first"),
+                                        pl.col("captured_at").max().alias("last"))
+    assert dictionary_sightings(store_path) == {  # first and last sightings too (some only in later months)
+        r["plate"]: (r["len"], r["first"], r["last"]) for r in truth.iter_rows(named=True)}
     history = kit.login("analyst").plate_history(HELD_PLATE, purpose="stolen plates")
     assert history.height == 2 and history.get_column("hold").to_list() == [hold_plate["hold_id"]] * 2
     assert kit.login("analyst").plate_history(OLD_PLATE, purpose="stolen plates").height == 0
@@ -187,3 +202,62 @@ def test_age_statistics_by_purpose(kit):
     assert rows["stolen plates"]["reads_returned"] == found.height > 0
     assert rows["criminal investigation"]["reads_returned"] == 2
     assert rows["criminal investigation"]["share_older_than_365_days"] == 1.0
+
+
+def test_a_purge_rewrites_only_the_months_it_reaches(loaded):
+    """The bucket copy holds one capture month per file: a purge leaves the files of later months as they
+    are (not even opened for writing), and the files it writes hold one month each."""
+    from alpr_lib.retention.purge import cutoff_of
+    from alpr_lib.store import plate_index
+
+    kit, *_ = loaded
+    store = Store.open(kit.path)
+    try:
+        limit = f"{cutoff_of(datetime.now(UTC), int(store.config.retention_days)):%Y-%m}"
+        before = {e.path for e in manifest.live_with_rows(store.db, "by_plate")}
+    finally:
+        store.close()
+    later = {p for p in before if (plate_index.month_of(p) or "") > limit}
+    assert later and all(plate_index.month_of(p) for p in before)
+    kit.login("admin").retention.purge(progress=False)
+    store = Store.open(kit.path)
+    try:
+        after = {e.path for e in manifest.live_with_rows(store.db, "by_plate")}
+    finally:
+        store.close()
+    assert later <= after  # untouched
+    rewritten = after - before
+    assert rewritten and all((plate_index.month_of(p) or "9") <= limit for p in rewritten)
+    for path in after:
+        months = pq.read_table(kit.path / path, columns=["captured_at"]).column("captured_at").to_pylist()
+        assert {f"{t:%Y-%m}" for t in months} == {plate_index.month_of(path)}, path
+
+
+def test_a_purge_removes_the_alerts_of_purged_reads(kit, tmp_path):
+    """An alert holds copies of its read (plate, place, image reference): it goes with the purged read; the
+    alert of a young read stays."""
+    from alpr_lib.records import alerts as alert_rows
+
+    kit.login("admin").hotlists.grant("supervisor", ["department"])
+    listed = tmp_path / "list.csv"
+    listed.write_text("plate,state,category,entered_at,expires_at,notes\n"
+                      "7OLDHIT,CA,stolen vehicle,2024-01-01,,\n7NEWHIT,CA,stolen vehicle,2024-01-01,,\n")
+    kit.login("supervisor").hotlists.import_list(listed, "purge-list", "department")
+    base = random_reads(2, seed=5, prefix="AL")
+    frame = base.with_columns(pl.Series("read_id", ["ALOLD", "ALNEW"]), pl.Series("plate", ["7OLDHIT", "7NEWHIT"]),
+                              pl.Series("captured_at", [cutoff() - timedelta(days=10), utc_now() - timedelta(days=1)])
+                              .cast(base.schema["captured_at"]))
+    assert kit.login("ingest").ingest_reads(frame, progress=False).alerts_raised == 2
+
+    def alerts() -> tuple[set[str], set[str]]:
+        store = Store.open(kit.path)
+        try:
+            linked = {r["read_id"] for r in store.db.query("SELECT read_id FROM alert_reads")}
+            return {r["plate"] for r in alert_rows.rows(store.db)}, linked
+        finally:
+            store.close()
+
+    assert alerts() == ({"7OLDHIT", "7NEWHIT"}, {"ALOLD", "ALNEW"})
+    report = kit.login("admin").retention.purge(progress=False)
+    assert report.alerts_deleted == 1
+    assert alerts() == ({"7NEWHIT"}, {"ALNEW"})
