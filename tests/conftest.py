@@ -130,14 +130,16 @@ def any_kit(request: pytest.FixtureRequest, tmp_path: Path) -> StoreKit:
 PLATE_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 
-def bucket_files_by_month(store) -> dict[tuple[str, str | None], list[int]]:
-    """Rows of each live plate-bucket file by (bucket, capture month): compaction leaves one file per pair,
-    and no file holds two months."""
+def bucket_files_by_tier(store) -> dict[tuple[str, str], list[int]]:
+    """Rows of each live plate-bucket file by (bucket, tier: purge or live, see ``plate_index.purge_edge``):
+    compaction leaves one file per pair, and none straddles the edge."""
     from alpr_lib.store import plate_index
+    from alpr_lib.timeutil import utc_now
 
-    out: dict[tuple[str, str | None], list[int]] = {}
+    edge = plate_index.purge_edge(utc_now(), int(store.config.retention_days))
+    out: dict[tuple[str, str], list[int]] = {}
     for row in store.db.query("SELECT path, partition, rows FROM store_files WHERE kind='by_plate' AND live=1"):
-        out.setdefault((row["partition"], plate_index.month_of(row["path"])), []).append(row["rows"])
+        out.setdefault((row["partition"], plate_index.tier(row["path"], edge)), []).append(row["rows"])
     return out
 
 

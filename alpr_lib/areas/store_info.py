@@ -21,18 +21,19 @@ class StoreSummary(Request):
     def work(self, ctx: Context, plan: Plan) -> Result:
         files = manifest.day_summary(ctx.db)
         per_bucket: Counter[str] = Counter()
-        mergeable: Counter[tuple[str, str | None]] = Counter()  # files compaction would merge, per bucket and month
+        mergeable: Counter[tuple[str, str]] = Counter()  # files compaction would merge, per bucket and tier
+        edge = plate_index.purge_edge(ctx.now, int(ctx.config.retention_days))
         for entry in manifest.live_with_rows(ctx.db, "by_plate"):
             per_bucket[entry.partition or ""] += 1
             if entry.rows < COMPACT_MAX_ROWS // 2:
-                mergeable[(entry.partition or "", plate_index.month_of(entry.path))] += 1
+                mergeable[(entry.partition or "", plate_index.tier(entry.path, edge))] += 1
         summary: dict[str, Any] = {
             "store": ctx.store.banner(), "kind": ctx.store.kind, "reads": files["reads"], "files": files["files"],
             "first_day": files["first_day"], "last_day": files["last_day"],
             "last_ingest": manifest.last_commit(ctx.db),
             "most_files_in_a_plate_bucket": max(per_bucket.values(), default=0),
-            # searches open every file of a bucket (one per capture month at least): past a handful of files
-            # of one month that compaction would merge, `alpr compact` pays for itself
+            # searches open every file of a bucket (one per tier at least): past a handful of files of one
+            # tier that compaction would merge, `alpr compact` pays for itself
             "compaction_advised": max(mergeable.values(), default=0) > SMALL_FILES_MERGE_AT}
         return Result(summary, 0)
 

@@ -202,27 +202,29 @@ def _purge_days(store: Store, work: _Work, cutoff: datetime, holds: ActiveHolds,
 BUCKET_WORKERS = max(1, min(4, os.cpu_count() or 2))
 
 
-def _rewrite_bucket_file(store: Store, tag: str, entry: FileEntry, number: int, ids: pa.Array, plates: pa.Array
-                         ) -> tuple[list[FileEntry], bool, pl.DataFrame]:
+def _rewrite_bucket_file(store: Store, tag: str, entry: FileEntry, number: int, ids: pa.Array, plates: pa.Array,
+                         edge: datetime) -> tuple[list[FileEntry], bool, pl.DataFrame]:
     """One bucket file without the purged reads (staying in Arrow: no conversion of the whole file), and the
     (plate, captured_at) of the purged plates' remaining reads in it. Returns (new files, whether the file
-    changed, those remaining reads). A file from before bucket files had one capture month is split by month
-    as it is rewritten, so that the next purge reaches only its oldest months."""
+    changed, those remaining reads). A file that also holds reads past the purge edge (one compaction has not
+    split yet) is split at it as it is rewritten, so that the next purge reaches only the purge tier."""
     table = pq.read_table(store.path / entry.path)
     drop = pc.is_in(table.column("read_id"), value_set=ids)
     changed = bool(pc.any(drop).as_py())
     new: list[FileEntry] = []
     if changed:
         table = table.filter(pc.invert(drop))
-        month = plate_index.month_of(entry.path)
-        if month is not None:
-            parts: list[tuple[str, pa.Table]] = [(month, table)] if table.num_rows else []
-        else:
+        parts: list[tuple[str, str, pa.Table]] = []
+        if table.num_rows and plate_index.tier(entry.path, edge) == "purge":
+            times = pc.min_max(table.column("captured_at"))
+            parts = [(f"{times['min'].as_py().astimezone(UTC):%Y-%m}", f"{times['max'].as_py().astimezone(UTC):%Y-%m}",
+                      table)]
+        elif table.num_rows:
             split = pl.from_arrow(table)
             assert isinstance(split, pl.DataFrame)
-            parts = [(m, rows.to_arrow()) for m, rows in plate_index.month_parts(split)]
-        for k, (m, rows) in enumerate(parts):
-            rel = plate_index.bucket_file(entry.partition or "0", f"{tag}-{number:05d}-{k}", m)
+            parts = [(first, last, rows.to_arrow()) for first, last, rows in plate_index.tier_parts(split, edge)]
+        for k, (first, last, rows) in enumerate(parts):
+            rel = plate_index.bucket_file(entry.partition or "0", f"{tag}-{number:05d}-{k}", first, last)
             write_parquet_atomic(rows, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
                                  metadata=_metadata(store, tag), lookup_column="plate")
             keys = pc.min_max(rows.column("plate"))
@@ -236,10 +238,10 @@ def _rewrite_bucket_file(store: Store, tag: str, entry: FileEntry, number: int, 
 
 
 def _reached(entry: FileEntry, cutoff: datetime) -> bool:
-    """Whether a bucket file may hold a read captured before ``cutoff``: its month starts before it (or it is
-    a file from before bucket files had one month)."""
-    month = plate_index.month_of(entry.path)
-    return month is None or month <= f"{cutoff.astimezone(UTC):%Y-%m}"
+    """Whether a bucket file may hold a read captured before ``cutoff``: its first month is not after the
+    cutoff's (or it is a file from before bucket files said their months)."""
+    span = plate_index.span_of(entry.path)
+    return span is None or span[0] <= f"{cutoff.astimezone(UTC):%Y-%m}"
 
 
 def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, cutoff: datetime, progress: bool
@@ -258,10 +260,12 @@ def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, cutoff: dateti
         plates = part.get_column("plate").unique().to_arrow()
         jobs += [(entry, ids, plates) for entry in files.get(f"{int(bucket):02d}", [])]
     jobs.sort(key=lambda job: job[0].path)
+    edge = plate_index.purge_edge(cutoff + timedelta(days=int(store.config.retention_days)),
+                                  int(store.config.retention_days))
     remaining = []
     with ThreadPoolExecutor(max_workers=BUCKET_WORKERS) as pool, \
             tqdm(total=len(jobs), desc="purge: plate buckets", unit="file", disable=not progress) as bar:
-        futures = [pool.submit(_rewrite_bucket_file, store, work.tag, entry, number, ids, plates)
+        futures = [pool.submit(_rewrite_bucket_file, store, work.tag, entry, number, ids, plates, edge)
                    for number, (entry, ids, plates) in enumerate(jobs)]
         for (entry, _, _), future in zip(jobs, futures, strict=True):
             new, changed, left = future.result()
@@ -278,35 +282,38 @@ def _purge_buckets(store: Store, work: _Work, gone: pl.DataFrame, cutoff: dateti
 
 
 def _first_sightings(store: Store, plates: list[str], later: dict[str, list[FileEntry]]) -> pl.DataFrame:
-    """The first capture time of each plate in the bucket files the purge did not reach, month by month from
-    the oldest: a plate found in a month is not looked for in the next (usually one month answers)."""
+    """The first capture time of each plate in the bucket files the purge did not reach, file groups taken by
+    their first month, oldest first: a plate whose earliest read found so far is older than the next group's
+    first month is settled and not looked for further (usually the first group settles nearly all)."""
     wanted = pl.DataFrame({"plate": plates}, schema={"plate": pl.String}).with_columns(
         plate_index.bucket_expr().alias("_b"))
-    by_month: dict[str, list[FileEntry]] = defaultdict(list)
+    by_first: dict[str, list[FileEntry]] = defaultdict(list)
     for entries in later.values():
         for entry in entries:
-            by_month[plate_index.month_of(entry.path) or ""].append(entry)
-    found: list[pl.DataFrame] = []
-    for month in sorted(by_month):
+            span = plate_index.span_of(entry.path)
+            by_first[span[0] if span else ""].append(entry)
+    order = sorted(by_first)
+    best = pl.DataFrame(schema={"plate": pl.String, "first_seen": plate_index.DICT_SCHEMA["first_seen"]})
+    for i, month in enumerate(order):
         if wanted.height == 0:
             break
         per_bucket = {f"{int(b):02d}": sorted(p) for (b,), p in
                       ((key, frame.get_column("plate").to_list()) for key, frame in wanted.group_by("_b"))}
-        jobs = [(str(store.path / e.path), per_bucket[e.partition or ""]) for e in by_month[month]
+        jobs = [(str(store.path / e.path), per_bucket[e.partition or ""]) for e in by_first[month]
                 if (e.partition or "") in per_bucket]
         with ThreadPoolExecutor(max_workers=BUCKET_WORKERS) as pool:
             read = [f.group_by("plate").agg(pl.col("captured_at").min().alias("first_seen"))
                     for f in pool.map(lambda job: plate_index.read_plate_times(*job), jobs) if f is not None]
         # each footer parsed leaves row-group objects in a reference cycle with it (~0.5 MB a file that only
-        # the cycle collector frees, and it does not see their size): collect them month by month
+        # the cycle collector frees, and it does not see their size): collect them group by group
         gc.collect()
         if read:
-            month_first = pl.concat(read)
-            found.append(month_first)
-            wanted = wanted.join(month_first.select("plate"), on="plate", how="anti")
-    if not found:
-        return pl.DataFrame(schema={"plate": pl.String, "first_seen": plate_index.DICT_SCHEMA["first_seen"]})
-    return pl.concat(found).group_by("plate").agg(pl.col("first_seen").min())
+            best = pl.concat([best, *read]).group_by("plate").agg(pl.col("first_seen").min())
+        if i + 1 < len(order):
+            year, mon = (int(x) for x in order[i + 1].split("-"))
+            settled = best.filter(pl.col("first_seen") < datetime(year, mon, 1, tzinfo=UTC))
+            wanted = wanted.join(settled.select("plate"), on="plate", how="anti")
+    return best
 
 
 def _purge_dictionary(store: Store, work: _Work, gone: pl.DataFrame, stays: pl.DataFrame,

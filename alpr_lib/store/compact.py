@@ -57,14 +57,16 @@ def _new_tag() -> str:
 
 def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag: str, *,
                       stage: str = "compact") -> None:
-    """Replace ``paths`` (live files of one partition) by one sorted file, atomically (a bucket's files by
-    one file per capture month: files from before that rule may hold several). ``stage`` (merge or compact)
-    names its crash-injection points (:mod:`alpr_lib.store.faults`)."""
+    """Replace ``paths`` (live files of one partition) by one sorted file, atomically (bucket files by one file
+    per tier, split at the purge edge: :func:`plate_index.purge_edge`). ``stage`` (merge or compact) names its
+    crash-injection points (:mod:`alpr_lib.store.faults`)."""
     template, keys, row_group, key_column, lookup_column = _KINDS[kind]
     metadata = {"alpr.store_kind": store.kind, "alpr.store_id": store.store_id, "alpr.batch_id": tag}
     frame = pl.read_parquet([store.path / p for p in paths]).sort(*keys)
     if kind == "by_plate":
-        parts = [(plate_index.bucket_file(part, tag, month), rows) for month, rows in plate_index.month_parts(frame)]
+        edge = plate_index.purge_edge(utc_now(), int(store.config.retention_days))
+        parts = [(plate_index.bucket_file(part, tag, first, last), rows)
+                 for first, last, rows in plate_index.tier_parts(frame, edge)]
     else:
         parts = [(template.format(part=part, tag=tag), frame)]
     entries = []
@@ -83,13 +85,14 @@ def rewrite_partition(store: Store, kind: str, part: str, paths: list[str], tag:
 
 
 def _live_by_partition(store: Store, kind: str, *, max_rows: int | None = None
-                       ) -> dict[tuple[str, str | None], list[tuple[str, int]]]:
-    """Live files of ``kind`` by (partition, capture month of a bucket file), as (path, rows) in the order
-    they were written: files of different months are never merged."""
-    by_part: dict[tuple[str, str | None], list[tuple[str, int]]] = defaultdict(list)
+                       ) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """Live files of ``kind`` by (partition, tier of a bucket file), as (path, rows) in the order they were
+    written: files of the purge tier and of the live tier are never merged."""
+    edge = plate_index.purge_edge(utc_now(), int(store.config.retention_days))
+    by_part: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for entry in manifest.live_with_rows(store.db, kind, max_rows=max_rows):
-        month = plate_index.month_of(entry.path) if kind == "by_plate" else None
-        by_part[(entry.partition or "", month)].append((entry.path, entry.rows))
+        group = plate_index.tier(entry.path, edge) if kind == "by_plate" else ""
+        by_part[(entry.partition or "", group)].append((entry.path, entry.rows))
     return by_part
 
 
@@ -122,8 +125,7 @@ def merge_small_files(store: Store) -> int:
     merged = 0
     tag = _new_tag()
     for kind in _KINDS:
-        for (part, _), files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items(),
-                                       key=lambda item: (item[0][0], item[0][1] or "")):
+        for (part, _), files in sorted(_live_by_partition(store, kind, max_rows=SMALL_FILE_ROWS[kind]).items()):
             if len(files) >= SMALL_FILES_MERGE_AT:
                 rewrite_partition(store, kind, part, [path for path, _ in files], tag, stage="merge")
                 merged += len(files)
@@ -148,9 +150,12 @@ def compact_locked(store: Store, *, progress: bool = False, rewrite: bool = Fals
     for kind in _KINDS:
         if kind not in kinds:
             continue
-        todo = [(part, group) for (part, _), files in sorted(_live_by_partition(store, kind).items(),
-                                                             key=lambda item: (item[0][0], item[0][1] or ""))
-                for group in _merge_groups(files, rewrite=rewrite)]
+        todo = []
+        for (part, group), files in sorted(_live_by_partition(store, kind).items()):
+            # a file the purge edge has moved into (once a month) is split whatever its size, so that the
+            # purge never rewrites the live tier
+            split = group in ("straddling", "unsplit")
+            todo += [(part, paths) for paths in _merge_groups(files, rewrite=rewrite or split)]
         for i, (part, paths) in enumerate(tqdm(todo, desc=f"compact {kind}", unit="file", disable=not progress)):
             rewrite_partition(store, kind, part, paths, f"{tag}-{i}")
             merged_files += len(paths)

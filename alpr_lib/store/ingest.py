@@ -476,7 +476,7 @@ def _write_batch_files(store: Store, frame: pl.DataFrame, batch_id: str, now: da
             kept_reads = good if unchanged else pl.concat([part for _, part in parts])
             if match is not None:
                 matching = pool.submit(match, kept_reads)
-            bucket_files, bucket_jobs, delta = _bucket_file_jobs(store, batch_id, kept_reads)
+            bucket_files, bucket_jobs, delta = _bucket_file_jobs(store, batch_id, kept_reads, now)
             del kept_reads
             jobs += bucket_jobs
         if jobs:
@@ -512,7 +512,7 @@ def _day_file_jobs(store: Store, batch_id: str, parts: DayParts, id_ranges: list
     return rows, jobs
 
 
-def _bucket_file_jobs(store: Store, batch_id: str, reads: pl.DataFrame
+def _bucket_file_jobs(store: Store, batch_id: str, reads: pl.DataFrame, now: datetime
                       ) -> tuple[list[ManifestRow], list[WriteJob], pl.DataFrame]:
     """The batch's plate-bucket files (manifest rows with plate ranges, write jobs) and dictionary delta.
 
@@ -523,9 +523,10 @@ def _bucket_file_jobs(store: Store, batch_id: str, reads: pl.DataFrame
     rows: list[ManifestRow] = []
     jobs: list[WriteJob] = []
     # batch_id and ingested_at stay in the day files only: search results never show them
+    edge = plate_index.purge_edge(now, int(store.config.retention_days))
     for bucket, slice_ in plate_index.bucket_slices(by_plate.drop("batch_id", "ingested_at")):
-        for month, part in plate_index.month_parts(slice_):  # one file per capture month (for the purge)
-            rel = plate_index.bucket_file(bucket, batch_id, month)
+        for first, last, part in plate_index.tier_parts(slice_, edge):  # a backfill's old reads apart
+            rel = plate_index.bucket_file(bucket, batch_id, first, last)
             plates = part.get_column("plate")
             rows.append((rel, f"{bucket:02d}", part.height, plates.first(), plates.last()))
             jobs.append((part, store.path / rel, plate_index.BY_PLATE_ROW_GROUP, "plate"))

@@ -9,9 +9,10 @@ Versions:
 1. (no ``layout`` key) plate buckets chosen by a Polars hash and kept in a one-file dictionary.
 2. buckets are fixed arithmetic of the plate (:func:`plate_index.bucket_expr`); the dictionary has a main
    level and per-batch deltas; the bucket copy holds no batch columns and is written by Arrow.
-3. each bucket file holds one UTC capture month (``part-<tag>-mYYYY-MM.parquet``), so that the retention purge
-   rewrites only the months it reaches. From version 2 only the bucket files are rewritten, one at a time,
-   each split by month (a crash leaves some files split and some not, both correct; a re-run goes on).
+3. bucket files are kept in a purge tier and a live tier (``part-<tag>-mFIRST-LAST.parquet``,
+   :func:`plate_index.purge_edge`), so that the retention purge rewrites only the purge tier. From version 2
+   only the bucket files are rewritten, one at a time, each split at the edge (a crash leaves some files split
+   and some not, both correct; a re-run goes on).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
         has_reads = bool(manifest.live_paths(store.db, "reads"))
         show = sys.stderr.isatty() if progress is None else progress
         if has_reads and layout_version(store) == 2:
-            _split_bucket_files_by_month(store, progress=show)
+            _split_bucket_files(store, progress=show)
         elif has_reads:
             _rebuild_plate_index(store, progress=show)
         else:
@@ -78,12 +79,12 @@ def upgrade_layout(store: Store, *, progress: bool | None = None) -> bool:
         return bool(has_reads)
 
 
-def _split_bucket_files_by_month(store: Store, *, progress: bool) -> None:
-    """Version 2 to 3: every bucket file that holds more than one capture month is rewritten as one file per
-    month, each in a transaction of its own."""
+def _split_bucket_files(store: Store, *, progress: bool) -> None:
+    """Version 2 to 3: every bucket file is rewritten split at the purge edge, each in a transaction of its
+    own."""
     tag = f"u{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    legacy = [e for e in manifest.live_with_rows(store.db, "by_plate") if plate_index.month_of(e.path) is None]
-    for i, entry in enumerate(tqdm(legacy, desc="splitting the plate index by month", unit="file",
+    legacy = [e for e in manifest.live_with_rows(store.db, "by_plate") if plate_index.span_of(e.path) is None]
+    for i, entry in enumerate(tqdm(legacy, desc="splitting the plate index at the purge edge", unit="file",
                                    disable=not progress)):
         rewrite_partition(store, "by_plate", entry.partition or "", [entry.path], f"{tag}-{i:05d}", stage="upgrade")
     with store.db.transaction() as tx:
@@ -99,9 +100,10 @@ def _rebuild_chunk(store: Store, paths: list[str], name: str, tag: str
     by_plate = plate_index.with_bucket_sort_key(reads).sort("_k", "captured_at")
     del reads  # the sorted copy is all that is needed from here
     written = []
+    edge = plate_index.purge_edge(utc_now(), int(store.config.retention_days))
     for bucket, slice_ in plate_index.bucket_slices(by_plate):
-        for month, part in plate_index.month_parts(slice_):
-            rel = plate_index.bucket_file(bucket, name, month)
+        for first, last, part in plate_index.tier_parts(slice_, edge):
+            rel = plate_index.bucket_file(bucket, name, first, last)
             write_parquet_atomic(part, store.path / rel, row_group_size=plate_index.BY_PLATE_ROW_GROUP,
                                  metadata=metadata, lookup_column="plate")
             plates = part.get_column("plate")

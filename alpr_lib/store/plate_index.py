@@ -8,13 +8,14 @@ Searches by plate would otherwise scan every day of reads. Instead:
   ``index/plates-delta-<batch>.parquet`` per recent batch (kind ``plates_delta``). When
   :data:`DELTA_LIMIT` deltas have piled up, the next ingest folds them into a new main level (one
   numeric sort). Readers combine the levels (:func:`load_dictionaries`, :func:`combine_levels`).
-* ``index/by_plate/b=NN/part-<batch>-mYYYY-MM.parquet`` — every read again, split into :data:`N_BUCKETS`
-  buckets and sorted by plate inside each file, so one plate's reads are a few adjacent row groups of each
-  file of one bucket (1,024-row groups, min/max statistics on ``plate`` only, LZ4; see
-  ``files.write_parquet_atomic``). A file holds the reads of one UTC capture month (:func:`month_parts`), and
-  compaction never merges months: the retention purge then rewrites only the months it reaches, a twelfth of
-  the copy for a day's purge instead of all of it. (Files written before this rule have no month in their
-  name; they hold any months, and the next purge or compaction that rewrites them splits them.)
+* ``index/by_plate/b=NN/part-<batch>-mFIRST-LAST.parquet`` — every read again, split into :data:`N_BUCKETS`
+  buckets and sorted by plate inside each file, so one plate's reads are a few adjacent row groups of one
+  bucket (1,024-row groups, min/max statistics on ``plate`` only, LZ4; see ``files.write_parquet_atomic``).
+  The name says the first and last UTC capture month the file holds. Files are kept in two tiers
+  (:func:`purge_edge`): the *purge tier*, the reads the retention purges of the coming weeks reach (a month or
+  two), and the *live tier*, every younger read; compaction never merges the tiers and splits a file the edge
+  has moved into. A day's purge then rewrites only the purge tier, and a search still finds a plate's reads in
+  one file per tier.
 
 A plate's bucket is a fixed arithmetic function of its text (:func:`bucket_expr`), the same in every
 version of this library and of Polars, so neither ingest nor search needs a lookup to find it. All these
@@ -29,7 +30,7 @@ import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,11 +43,36 @@ from alpr_lib.records import manifest
 from alpr_lib.store.files import write_parquet_atomic
 from alpr_lib.store.store import Store
 
-__all__ = ["BUCKET_STRIDE", "BY_PLATE_ROW_GROUP", "DELTA_LIMIT", "DICT_SCHEMA", "FOLD_CHUNK_ROWS", "N_BUCKETS",
-           "batch_dictionary", "bucket_expr", "bucket_file", "bucket_slices", "combine_levels", "dictionary_levels",
-           "forget_dictionaries", "load_dictionaries", "merge_levels", "month_after", "month_of", "month_parts",
-           "plate_key_expr", "plate_reads", "plates_with_prefixes", "plates_with_suffixes", "read_plate_times",
-           "with_bucket_sort_key", "write_dictionary"]
+__all__ = [
+    "BUCKET_STRIDE",
+    "BY_PLATE_ROW_GROUP",
+    "DELTA_LIMIT",
+    "DICT_SCHEMA",
+    "FOLD_CHUNK_ROWS",
+    "N_BUCKETS",
+    "PURGE_TIER_DAYS",
+    "batch_dictionary",
+    "bucket_expr",
+    "bucket_file",
+    "bucket_slices",
+    "combine_levels",
+    "dictionary_levels",
+    "forget_dictionaries",
+    "load_dictionaries",
+    "merge_levels",
+    "month_after",
+    "plate_key_expr",
+    "plate_reads",
+    "plates_with_prefixes",
+    "plates_with_suffixes",
+    "purge_edge",
+    "read_plate_times",
+    "span_of",
+    "tier",
+    "tier_parts",
+    "with_bucket_sort_key",
+    "write_dictionary",
+]
 
 N_BUCKETS = 64
 #: Small row groups: a plate's reads sit in one or two groups, and only those are decoded (measured at 100M
@@ -108,18 +134,24 @@ def bucket_slices(frame: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
     return [(int(buckets[lo]), frame.slice(lo, hi - lo).drop("_k")) for lo, hi in zip(starts, ends, strict=True)]
 
 
-_MONTH = re.compile(r"-m(\d{4}-\d{2})\.parquet$")
+_SPAN = re.compile(r"-m(\d{4}-\d{2})-(\d{4}-\d{2})\.parquet$")
+
+#: Days past the retention cutoff that the purge tier reaches: a bucket file holds either reads captured up to
+#: the end of the month of ``now - retention + PURGE_TIER_DAYS`` (those the purges of the coming weeks reach) or
+#: only younger ones (see :func:`purge_edge`).
+PURGE_TIER_DAYS = 14
 
 
-def bucket_file(bucket: int | str, tag: str, month: str) -> str:
-    """The store path of a bucket file of one capture month (``month``: ``YYYY-MM``)."""
-    return f"index/by_plate/b={int(bucket):02d}/part-{tag}-m{month}.parquet"
+def bucket_file(bucket: int | str, tag: str, first: str, last: str) -> str:
+    """The store path of a bucket file holding reads of the UTC capture months ``first`` to ``last``
+    (``YYYY-MM``)."""
+    return f"index/by_plate/b={int(bucket):02d}/part-{tag}-m{first}-{last}.parquet"
 
 
-def month_of(path: str) -> str | None:
-    """The capture month a bucket file holds, or None for a file written before files had one month."""
-    found = _MONTH.search(path)
-    return found.group(1) if found else None
+def span_of(path: str) -> tuple[str, str] | None:
+    """The first and last capture month a bucket file holds, or None for a file from before files said so."""
+    found = _SPAN.search(path)
+    return (found.group(1), found.group(2)) if found else None
 
 
 def _month_start(year: int, month: int) -> datetime:
@@ -132,25 +164,40 @@ def month_after(moment: datetime) -> datetime:
     return _month_start(utc.year, utc.month + 1)
 
 
-def month_parts(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """The rows of ``frame`` by UTC capture month, in order within each: the frame itself when one month
-    holds them all (a live feed's batch), else one filter per month."""
+def purge_edge(now: datetime, retention_days: int) -> datetime:
+    """Where the purge tier ends: reads captured before this instant are kept in bucket files apart from younger
+    ones, so that the purges of the coming weeks rewrite those files only (a month or two of the copy) and
+    never open the rest, where every plate's reads stay in one file for searches."""
+    return month_after(now - timedelta(days=retention_days) + timedelta(days=PURGE_TIER_DAYS))
+
+
+def tier(path: str, edge: datetime) -> str:
+    """``purge`` (every read before ``edge``), ``live`` (every read after it), ``straddling`` (both: the edge
+    moved past its first month since it was written; compaction splits it) or ``unsplit`` (a file from before)."""
+    span = span_of(path)
+    if span is None:
+        return "unsplit"
+    last_old = f"{edge - timedelta(days=1):%Y-%m}"
+    if span[1] <= last_old:
+        return "purge"
+    return "live" if span[0] > last_old else "straddling"
+
+
+def tier_parts(frame: pl.DataFrame, edge: datetime) -> list[tuple[str, str, pl.DataFrame]]:
+    """The rows of ``frame`` before and after ``edge`` (order kept), each with its first and last capture
+    month: the frame itself when it lies on one side (a live feed's batch), else two filters."""
     times = frame.get_column("captured_at")
     lo, hi = times.min(), times.max()
     if lo is None or hi is None:
         return []
     assert isinstance(lo, datetime) and isinstance(hi, datetime)
-    lo, hi = lo.astimezone(UTC), hi.astimezone(UTC)
-    if (lo.year, lo.month) == (hi.year, hi.month):
-        return [(f"{lo:%Y-%m}", frame)]
+    if lo >= edge or hi < edge:
+        return [(f"{lo.astimezone(UTC):%Y-%m}", f"{hi.astimezone(UTC):%Y-%m}", frame)]
     out = []
-    year, month = lo.year, lo.month
-    while (year, month) <= (hi.year, hi.month):
-        start, end = _month_start(year, month), _month_start(year, month + 1)
-        part = frame.filter((pl.col("captured_at") >= start) & (pl.col("captured_at") < end))
-        if part.height:
-            out.append((f"{start:%Y-%m}", part))
-        year, month = end.year, end.month
+    for part in (frame.filter(pl.col("captured_at") < edge), frame.filter(pl.col("captured_at") >= edge)):
+        first, last = part.get_column("captured_at").min(), part.get_column("captured_at").max()
+        assert isinstance(first, datetime) and isinstance(last, datetime)
+        out.append((f"{first.astimezone(UTC):%Y-%m}", f"{last.astimezone(UTC):%Y-%m}", part))
     return out
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import alpr_lib as alpr
 from alpr_lib.store.store import Store
-from tests.conftest import bucket_files_by_month, make_kit, random_reads
+from tests.conftest import bucket_files_by_tier, make_kit, random_reads
 
 GOOD = "R1,7ABC123,91.5,CA,2026-06-01T10:00:00Z,CAM1,37.43,-121.90"
 BAD_ROWS = {
@@ -174,7 +174,7 @@ def test_compaction_merges_day_files_and_keeps_every_read(kit):
     assert kit.login("admin").store_summary()["reads"] == 300 * batches
     on_disk = sum(1 for _ in (kit.path / "reads").rglob("*.parquet"))
     assert on_disk == files_after
-    assert all(len(rows) == 1 for rows in bucket_files_by_month(store).values())
+    assert all(len(rows) == 1 for rows in bucket_files_by_tier(store).values())
 
 
 def test_images_are_kept_with_their_reads_and_returned_by_read_details(kit, tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -12,7 +12,7 @@ from alpr_lib.store import plate_index
 from alpr_lib.store.ingest import _first_of_each_id
 from alpr_lib.store.store import Store
 from alpr_lib.stores import upgrade_store
-from tests.conftest import bucket_files_by_month, random_reads
+from tests.conftest import bucket_files_by_tier, random_reads
 
 
 def test_buckets_are_fixed_arithmetic_of_the_plate():
@@ -226,8 +226,8 @@ def test_a_store_of_the_older_layout_is_refused_until_alpr_upgrade(kit, monkeypa
         assert sorted(got["read_id"]) == sorted(everything.filter(pl.col("plate").str.contains(regex))["read_id"])
     live = store.db.query("SELECT kind, partition, count(*) AS n FROM store_files WHERE live=1 "
                           "GROUP BY kind, partition")
-    assert all(len(rows) == 1 for rows in bucket_files_by_month(store).values())
-    assert None not in {month for _, month in bucket_files_by_month(store)}  # every file holds one month
+    assert all(len(rows) == 1 for rows in bucket_files_by_tier(store).values())
+    assert {tier for _, tier in bucket_files_by_tier(store)} <= {"purge", "live"}  # none straddles the edge
     assert [r["n"] for r in live if r["kind"] == "plates"] == [1]
     assert not [r for r in live if r["kind"] == "plates_delta"]
     now_days = {r["path"] for r in store.db.query("SELECT path FROM store_files WHERE kind='reads' AND live=1")}
@@ -238,18 +238,20 @@ def test_a_store_of_the_older_layout_is_refused_until_alpr_upgrade(kit, monkeypa
     assert not layout.upgrade_layout(store)  # nothing left to do
 
 
-def test_a_store_of_layout_2_is_split_by_month_on_upgrade(kit):
-    """Layout 2 kept each bucket in files of any capture months; `alpr upgrade` rewrites them one file per
-    month (the day files stay), and every search finds the same reads."""
+def test_a_store_of_layout_2_is_split_at_the_purge_edge_on_upgrade(kit):
+    """Layout 2 kept each bucket in files of any capture months; `alpr upgrade` splits them at the purge edge
+    (the day files stay): a purge tier (the reads the purges of the coming weeks reach) and a live tier, and
+    every search finds the same reads."""
     import pyarrow.parquet as pq
 
     from alpr_lib.records import manifest, meta
     from alpr_lib.records.manifest import FileEntry
     from alpr_lib.store import layout
     from alpr_lib.store.files import write_parquet_atomic
+    from alpr_lib.timeutil import utc_now
 
     svc = kit.login("ingest")
-    reads = random_reads(3_000, seed=808, start=datetime(2026, 3, 20, tzinfo=UTC), days=60,
+    reads = random_reads(3_000, seed=808, start=utc_now() - timedelta(days=400), days=399,
                          plates=["7ABK123", "8XYZ123"])
     svc.ingest_reads(reads, progress=False)
     analyst = kit.login("analyst")
@@ -273,14 +275,38 @@ def test_a_store_of_layout_2_is_split_by_month_on_upgrade(kit):
         kit.login("analyst")
     assert upgrade_store(kit.path) is True
     assert layout.layout_version(Store.open(kit.path)) == layout.LAYOUT_VERSION == 3
-    per_month = bucket_files_by_month(Store.open(kit.path))
-    assert {month for _, month in per_month} == {"2026-03", "2026-04", "2026-05"}
-    assert all(len(rows) == 1 for rows in per_month.values())
+    per_tier = bucket_files_by_tier(Store.open(kit.path))
+    assert {tier for _, tier in per_tier} == {"purge", "live"}
+    assert all(len(rows) == 1 for rows in per_tier.values())
+    edge = plate_index.purge_edge(utc_now(), 365)
     for path in (kit.path / "index" / "by_plate").rglob("*.parquet"):
-        months = {f"{t:%Y-%m}" for t in pq.read_table(path, columns=["captured_at"])["captured_at"].to_pylist()}
-        assert months == {plate_index.month_of(path.name)}
+        times = pq.read_table(path, columns=["captured_at"])["captured_at"].to_pylist()
+        first, last = plate_index.span_of(path.name)
+        assert (f"{min(times):%Y-%m}", f"{max(times):%Y-%m}") == (first, last)
+        assert max(times) < edge or min(times) >= edge, path  # no file straddles the edge
     after = kit.login("analyst").search_plates("7ABK12*", purpose="stolen plates", exact=True).sort("read_id")
     assert after.drop("hold", strict=False).equals(before.drop("hold", strict=False))
+
+
+def test_compaction_splits_a_file_the_purge_edge_has_moved_into(kit, monkeypatch):
+    """Once a month the purge edge moves into the live tier's files: the next compaction splits them, however
+    large, so that the purge never rewrites the live tier."""
+    from alpr_lib.timeutil import utc_now
+
+    svc = kit.login("ingest")
+    reads = random_reads(2_000, seed=909, start=utc_now() - timedelta(days=400), days=399)
+    with monkeypatch.context() as patch:  # written when the edge was far back: all of it in the live tier
+        patch.setattr(plate_index, "PURGE_TIER_DAYS", -800)
+        svc.ingest_reads(reads, progress=False)
+    assert "straddling" in {tier for _, tier in bucket_files_by_tier(Store.open(kit.path))}
+    analyst = kit.login("analyst")
+    before = analyst.search_plates("7AB*", purpose="stolen plates").sort("read_id")
+    kit.login("admin").compact_store(progress=False)
+    per_tier = bucket_files_by_tier(Store.open(kit.path))
+    assert {tier for _, tier in per_tier} == {"purge", "live"}  # nothing straddles any more
+    assert all(len(rows) == 1 for rows in per_tier.values())
+    after = kit.login("analyst").search_plates("7AB*", purpose="stolen plates").sort("read_id")
+    assert after.equals(before) and after.height
 
 
 def test_the_store_summary_says_when_compaction_is_due(kit, monkeypatch):
@@ -331,8 +357,8 @@ def test_compaction_writes_files_of_bounded_size_and_a_second_run_merges_nothing
     for f in files:
         if f["kind"] == "reads":
             per_partition.setdefault(("reads", f["partition"], None), []).append(f["rows"])
-    for (bucket, month), rows in bucket_files_by_month(store).items():
-        per_partition[("by_plate", bucket, month)] = rows
+    for (bucket, tier), rows in bucket_files_by_tier(store).items():
+        per_partition[("by_plate", bucket, tier)] = rows
     assert all(sum(rows < cap // 2 for rows in sizes) <= 1 for sizes in per_partition.values())
     assert any(len(sizes) > 1 for (kind, _, _), sizes in per_partition.items() if kind == "by_plate")
     everything = pl.concat(batches)
@@ -386,9 +412,9 @@ def test_a_demo_loaded_in_several_batches_ends_compacted(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "DEMO_BATCH_ROWS", 10_000)
     result = demo.build_demo_store(tmp_path / "store", n_reads=30_000)
     store = Store.open(tmp_path / "store")
-    per_bucket = bucket_files_by_month(store)
+    per_bucket = bucket_files_by_tier(store)
     assert {bucket for bucket, _ in per_bucket} == {f"{b:02d}" for b in range(plate_index.N_BUCKETS)}
-    assert all(len(rows) == 1 for rows in per_bucket.values())  # one file per bucket and capture month
+    assert all(len(rows) == 1 for rows in per_bucket.values())  # one file per bucket and tier
     assert [kind for kind, _ in plate_index.dictionary_levels(store)] == ["plates"]
     batches = store.db.query("SELECT count(*) AS n, sum(rows_ingested) AS reads FROM ingest_batches")[0]
     assert batches["n"] >= 3 and batches["reads"] == result.reads_ingested
