@@ -25,7 +25,7 @@ from alpr_lib.analysis.frequent import frequent_locations_of
 from alpr_lib.analysis.limits import OffenseLimit, limit_for, normalise_offense, require_serious
 from alpr_lib.analysis.multiscene import rank_vehicles
 from alpr_lib.analysis.scenes import Scene, check_extent, resolve_scenes
-from alpr_lib.areas.reads import MAX_PLATES_AUDITED, Window, window_plan
+from alpr_lib.areas.reads import MAX_PLATES_AUDITED, Window, window_plan, with_holds
 from alpr_lib.errors import AccessDenied, AlprError, ValidationError
 from alpr_lib.normalise import full_plate
 from alpr_lib.timeutil import TimeLike, iso, requested_window
@@ -155,7 +155,8 @@ class Canvass(Request):
     ``incident_or_point``: an incident (or its id), a list of incidents (one row per read and scene), a
     ``(lat, lon)`` pair or a shapely Point/Polygon in lon/lat order with ``at=`` the time or ``(start, end)``.
     For a polygon the radius is a buffer around it (0: inside only). Columns include ``distance_m`` (0 inside a
-    polygon) and ``offset_min`` (negative before, 0 during, positive after). A request beyond the department's
+    polygon), ``offset_min`` (negative before, 0 during, positive after) and ``hold`` (the legal holds keeping
+    the read, else empty). A request beyond the department's
     limit for the offense needs ``approval=`` (see grant_approval)."""
 
     incident_or_point: Any
@@ -180,7 +181,7 @@ class Canvass(Request):
 
     def work(self, ctx: Context, plan: ScenesPlan) -> Result:
         found = canvass_reads(ctx.store, list(plan.scenes), plan.radius_m, plan.before_min, plan.after_min)
-        gdf = to_geodataframe(found)
+        gdf = to_geodataframe(with_holds(ctx, found))  # the legal holds on each read, as on every read shown
         gdf.attrs.update(radius_m=plan.radius_m, before_min=plan.before_min, after_min=plan.after_min,
                          scenes=plan.described(), case_number=ctx.case_number)
         plates = sorted(set(found.get_column("plate").to_list()))[:MAX_PLATES_AUDITED]

@@ -261,3 +261,16 @@ def test_a_purge_removes_the_alerts_of_purged_reads(kit, tmp_path):
     report = kit.login("admin").retention.purge(progress=False)
     assert report.alerts_deleted == 1
     assert alerts() == ({"7NEWHIT"}, {"ALNEW"})
+
+
+def test_a_canvass_shows_the_holds_on_its_reads(loaded):
+    """Holds are shown wherever a read is shown: a canvass around a held read says which hold keeps it."""
+    kit, reads, held_ids, hold_ids, _ = loaded
+    read_id = sorted(held_ids)[0]
+    row = reads.filter(pl.col("read_id") == read_id).row(0, named=True)
+    hits = kit.login("analyst").canvass((row["lat"], row["lon"]), 50, 5, 5, at=row["captured_at"],
+                                        offense_type="homicide", **INVESTIGATION)
+    shown = hits[hits["read_id"] == read_id]
+    assert list(shown["hold"]) == [hold_ids["hold_id"]]
+    others = hits[~hits["read_id"].isin(list(held_ids)) & (hits["plate"] != HELD_PLATE)]
+    assert others["hold"].isna().all()
