@@ -17,6 +17,7 @@ import alpr_lib as alpr
 from alpr_lib.records import open_records
 from alpr_lib.records.migrations import LATEST, MIGRATIONS, migrate, schema_version
 from alpr_lib.store.store import Store
+from alpr_lib.stores import upgrade_store
 from tests.conftest import PASSWORDS, make_kit, new_database, random_reads, use_home
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store-release-0.1.tar.gz"
@@ -42,6 +43,9 @@ def test_a_store_of_release_0_1_is_upgraded_by_the_migrations(old_store):
     audit_before = db.query("SELECT count(*) AS n FROM audit_log")[0]["n"]
     users_before = db.query("SELECT count(*) AS n FROM users")[0]["n"]
     db.close()
+    with pytest.raises(alpr.StoreError, match="alpr upgrade --store"):  # its plate copy predates layout 3
+        alpr.login("analyst", PASSWORDS["analyst"], old_store)
+    assert upgrade_store(old_store) is True  # splits its bucket files at the purge edge
     analyst = alpr.login("analyst", PASSWORDS["analyst"], old_store)  # opening applies the migrations
     assert analyst.search_plates("7AB*", purpose="stolen plates").height == 24  # as release 0.1.0 found
     assert analyst.incidents().height == 1
