@@ -23,8 +23,10 @@ class StoreSummary(Request):
         per_bucket: Counter[str] = Counter()
         mergeable: Counter[tuple[str, str]] = Counter()  # files compaction would merge, per bucket and tier
         edge = plate_index.purge_edge(ctx.now, int(ctx.config.retention_days))
+        straddling = 0  # files the purge edge has moved into: the next purge would rewrite them whole
         for entry in manifest.live_with_rows(ctx.db, "by_plate"):
             per_bucket[entry.partition or ""] += 1
+            straddling += plate_index.tier(entry.path, edge) == "straddling"
             if entry.rows < COMPACT_MAX_ROWS // 2:
                 mergeable[(entry.partition or "", plate_index.tier(entry.path, edge))] += 1
         summary: dict[str, Any] = {
@@ -33,8 +35,9 @@ class StoreSummary(Request):
             "last_ingest": manifest.last_commit(ctx.db),
             "most_files_in_a_plate_bucket": max(per_bucket.values(), default=0),
             # searches open every file of a bucket (one per tier at least): past a handful of files of one
-            # tier that compaction would merge, `alpr compact` pays for itself
-            "compaction_advised": max(mergeable.values(), default=0) > SMALL_FILES_MERGE_AT}
+            # tier that compaction would merge, `alpr compact` pays for itself; and once a month the purge
+            # edge moves into the live tier, whose files compaction then splits before the purge reaches them
+            "compaction_advised": max(mergeable.values(), default=0) > SMALL_FILES_MERGE_AT or straddling > 0}
         return Result(summary, 0)
 
 

@@ -301,7 +301,9 @@ def test_compaction_splits_a_file_the_purge_edge_has_moved_into(kit, monkeypatch
     assert "straddling" in {tier for _, tier in bucket_files_by_tier(Store.open(kit.path))}
     analyst = kit.login("analyst")
     before = analyst.search_plates("7AB*", purpose="stolen plates").sort("read_id")
+    assert kit.login("admin").store_summary()["compaction_advised"]  # before the purge reaches the live tier
     kit.login("admin").compact_store(progress=False)
+    assert not kit.login("admin").store_summary()["compaction_advised"]
     per_tier = bucket_files_by_tier(Store.open(kit.path))
     assert {tier for _, tier in per_tier} == {"purge", "live"}  # nothing straddles any more
     assert all(len(rows) == 1 for rows in per_tier.values())
