@@ -18,9 +18,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from alpr_lib.analysis.multiscene import confusion_key
 from alpr_lib.search import plates as plate_search
-from alpr_lib.search.patterns import PlatePattern
+from alpr_lib.search.patterns import PlatePattern, confusion_key
 from alpr_lib.store.files import live_files
 from alpr_lib.store.store import Store
 

@@ -7,40 +7,14 @@ misread at one scene still counts; the candidate is named after its most-read pl
 
 from __future__ import annotations
 
-from functools import cache
-
 import polars as pl
 
-from alpr_lib.search.patterns import confusion_groups
+from alpr_lib.search.patterns import confusion_key
 
-__all__ = ["MULTI_SCENE_COLUMNS", "confusion_key", "rank_vehicles"]
+__all__ = ["MULTI_SCENE_COLUMNS", "rank_vehicles"]
 
 MULTI_SCENE_COLUMNS = ["rank", "vehicle", "plates", "scenes", "scene_labels", "incident_ids", "reads",
                        "mean_distance_m", "min_distance_m", "mean_abs_offset_min", "read_ids"]
-
-
-@cache
-def _canonical() -> dict[str, str]:
-    """Each character -> the smallest character of its confusion class (groups that share one merge)."""
-    parent: dict[str, str] = {}
-
-    def find(c: str) -> str:
-        while parent.setdefault(c, c) != c:
-            c = parent[c]
-        return c
-
-    for group in confusion_groups():
-        for c in group[1:]:
-            a, b = find(group[0]), find(c)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {c: find(c) for c in parent}
-
-
-def confusion_key(plate: str) -> str:
-    """The plate with every character replaced by its confusion class: misreads of one plate share it."""
-    table = _canonical()
-    return "".join(table.get(c, c) for c in plate)
 
 
 def rank_vehicles(hits: pl.DataFrame, *, min_scenes: int, group_confusions: bool) -> pl.DataFrame:

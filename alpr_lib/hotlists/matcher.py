@@ -29,7 +29,7 @@ import polars as pl
 
 from alpr_lib.records import Backend
 from alpr_lib.records import hotlists as hotlist_rows
-from alpr_lib.search.patterns import PlatePattern, confusion_groups, parse_pattern
+from alpr_lib.search.patterns import PlatePattern, confusion_classes, confusion_groups, confusion_key, parse_pattern
 from alpr_lib.timeutil import iso, parse_iso
 
 __all__ = ["HIT_SCHEMA", "Matcher", "canonical", "confusable", "differing_characters", "matcher_for"]
@@ -45,24 +45,6 @@ _READ_COLUMNS = ("read_id", "plate", "region", "captured_at", "camera_id", "lat"
 
 
 @cache
-def _classes() -> dict[str, str]:
-    """Each confusable character -> the representative of its class (groups that share a character join)."""
-    parent: dict[str, str] = {}
-
-    def find(c: str) -> str:
-        while parent.setdefault(c, c) != c:
-            c = parent[c]
-        return c
-
-    for group in confusion_groups():
-        for c in group[1:]:
-            a, b = find(group[0]), find(c)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {c: find(c) for c in parent if find(c) != c}
-
-
-@cache
 def _pairs() -> frozenset[frozenset[str]]:
     """Character pairs that one confusion group holds (the real test; classes only find candidates)."""
     return frozenset(frozenset((a, b)) for g in confusion_groups() for a in g for b in g if a != b)
@@ -71,15 +53,14 @@ def _pairs() -> frozenset[frozenset[str]]:
 @cache
 def _lut() -> np.ndarray:
     table = np.arange(256, dtype=np.uint8)
-    for c, rep in _classes().items():
+    for c, rep in confusion_classes().items():
         table[ord(c)] = ord(rep)
     return table
 
 
 def canonical(plate: str) -> str:
     """The plate with each character replaced by its look-alike class (O, D, Q -> 0, ...)."""
-    classes = _classes()
-    return "".join(classes.get(c, c) for c in plate)
+    return confusion_key(plate)
 
 
 def confusable(read: str, entry: str) -> bool:

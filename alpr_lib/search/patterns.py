@@ -17,7 +17,8 @@ from importlib import resources
 from alpr_lib.errors import ValidationError
 from alpr_lib.store.schema import PLATE_CHARSET, PLATE_MAX_LEN
 
-__all__ = ["MIN_FIXED_CHARS", "PlatePattern", "confusion_groups", "parse_pattern"]
+__all__ = ["MIN_FIXED_CHARS", "PlatePattern", "confusion_classes", "confusion_groups", "confusion_key",
+           "parse_pattern"]
 
 MIN_FIXED_CHARS = 3
 
@@ -31,6 +32,31 @@ def confusion_groups() -> tuple[str, ...]:
         if set(group) - set(PLATE_CHARSET):
             raise ValidationError(f"confusion group {group!r} has characters outside A-Z/0-9")
     return groups
+
+
+@cache
+def confusion_classes() -> dict[str, str]:
+    """Each character of a confusion group -> the smallest character of its class (groups that share a
+    character merge, e.g. ``7T`` and ``1ILT``): misreads of one plate map to one text (:func:`confusion_key`)."""
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            c = parent[c]
+        return c
+
+    for group in confusion_groups():
+        for c in group[1:]:
+            a, b = find(group[0]), find(c)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {c: find(c) for c in parent}
+
+
+def confusion_key(plate: str) -> str:
+    """The plate with every character replaced by its confusion class: misreads of one plate share it."""
+    table = confusion_classes()
+    return "".join(table.get(c, c) for c in plate)
 
 
 @cache

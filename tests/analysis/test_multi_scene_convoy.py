@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 import alpr_lib as alpr
-from alpr_lib.analysis.multiscene import confusion_key
 from alpr_lib.records.audit_log import AuditFilter
 from alpr_lib.samples.milpitas import haversine_m as reference_haversine
+from alpr_lib.search.patterns import confusion_key
 from alpr_lib.store.store import Store
 from tests.analysis.conftest import HOTSPOTS, PURPOSE, incident_args
 
