@@ -60,6 +60,12 @@ def _require_list(ctx: Context, name: str, what: str) -> dict[str, Any]:
     return row
 
 
+def _check_sources(sources: tuple[str, ...]) -> None:
+    """A grant or revocation names one or more of the known sources."""
+    if not sources or any(s not in SOURCES for s in sources):
+        raise ValidationError(f"sources must be some of {list(SOURCES)}, not {list(sources)[:5]!r:.80}")
+
+
 def _is_stale(row: dict[str, Any], ctx: Context) -> bool:
     from datetime import timedelta
 
@@ -76,9 +82,7 @@ class GrantSources(Request):
     sources: tuple[str, ...]
 
     def plan(self, ctx: Context) -> Plan:
-        unknown = [s for s in self.sources if s not in SOURCES]
-        if not self.sources or unknown:
-            raise ValidationError(f"sources must be some of {list(SOURCES)}, not {list(self.sources)[:5]!r:.80}")
+        _check_sources(self.sources)
         if get_user(ctx.db, self.username) is None:
             raise NotFound(f"no user named {self.username!r:.60}")
         return Plan()
@@ -102,9 +106,7 @@ class RevokeSources(Request):
     sources: tuple[str, ...]
 
     def plan(self, ctx: Context) -> Plan:
-        unknown = [s for s in self.sources if s not in SOURCES]
-        if not self.sources or unknown:
-            raise ValidationError(f"sources must be some of {list(SOURCES)}, not {list(self.sources)[:5]!r:.80}")
+        _check_sources(self.sources)
         return Plan()
 
     def work(self, ctx: Context, plan: Plan) -> Result:
