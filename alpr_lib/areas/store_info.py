@@ -25,10 +25,11 @@ class StoreSummary(Request):
         edge = plate_index.purge_edge(ctx.now, int(ctx.config.retention_days))
         straddling = 0  # files the purge edge has moved into: the next purge would rewrite them whole
         for entry in manifest.live_with_rows(ctx.db, "by_plate"):
+            tier = plate_index.tier(entry.path, edge)
             per_bucket[entry.partition or ""] += 1
-            straddling += plate_index.tier(entry.path, edge) == "straddling"
+            straddling += tier == "straddling"
             if entry.rows < COMPACT_MAX_ROWS // 2:
-                mergeable[(entry.partition or "", plate_index.tier(entry.path, edge))] += 1
+                mergeable[(entry.partition or "", tier)] += 1
         summary: dict[str, Any] = {
             "store": ctx.store.banner(), "kind": ctx.store.kind, "reads": files["reads"], "files": files["files"],
             "first_day": files["first_day"], "last_day": files["last_day"],
