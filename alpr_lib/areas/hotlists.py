@@ -18,14 +18,14 @@ from alpr_lib.access.actions import Plan, Request, Result, action
 from alpr_lib.access.door import Context
 from alpr_lib.auth.users import get_user
 from alpr_lib.errors import AccessDenied, NotFound, ValidationError
-from alpr_lib.hotlists import SOURCES
+from alpr_lib.hotlists import SOURCES, is_stale
 from alpr_lib.hotlists.layouts import REPORT_COLUMNS, parse_list
 from alpr_lib.hotlists.matcher import Matcher
 from alpr_lib.normalise import PLATE_SEPARATORS
 from alpr_lib.records import hotlists as hotlist_rows
 from alpr_lib.search import plates as plate_search
 from alpr_lib.search.patterns import PlatePattern, parse_pattern
-from alpr_lib.timeutil import TimeLike, iso, parse_iso, requested_window, time_window
+from alpr_lib.timeutil import TimeLike, iso, requested_window, time_window
 
 __all__ = ["ImportReport", "granted_sources", "require_source"]
 
@@ -64,12 +64,6 @@ def _check_sources(sources: tuple[str, ...]) -> None:
     """A grant or revocation names one or more of the known sources."""
     if not sources or any(s not in SOURCES for s in sources):
         raise ValidationError(f"sources must be some of {list(SOURCES)}, not {list(sources)[:5]!r:.80}")
-
-
-def _is_stale(row: dict[str, Any], ctx: Context) -> bool:
-    from datetime import timedelta
-
-    return parse_iso(row["refreshed_at"]) + timedelta(days=int(row["refresh_days"])) < ctx.now
 
 
 # ---------------------------------------------------------------------------------------------- grants
@@ -242,7 +236,7 @@ class ListLists(Request):
 
     def work(self, ctx: Context, plan: Plan) -> Result:
         granted = granted_sources(ctx)
-        rows = [{**{k: r[k] for k in _LIST_SCHEMA if k != "stale"}, "stale": _is_stale(r, ctx)}
+        rows = [{**{k: r[k] for k in _LIST_SCHEMA if k != "stale"}, "stale": is_stale(r, ctx.now)}
                 for r in hotlist_rows.all_lists(ctx.db) if r["source"] in granted]
         frame = pl.DataFrame(rows, schema=_LIST_SCHEMA, orient="row")
         return Result(frame, frame.height, {"sources_granted": sorted(granted),
@@ -275,7 +269,7 @@ class ShowList(Request):
                     "is_pattern": bool(e["is_pattern"]),
                     "active": e["expires_at"] is None or e["expires_at"] > stamp}
                    for e in hotlist_rows.entries_of(ctx.db, row["list_id"], limit=self.limit or None)]
-        info = {k: row[k] for k in _LIST_SCHEMA if k != "stale"} | {"stale": _is_stale(row, ctx)}
+        info = {k: row[k] for k in _LIST_SCHEMA if k != "stale"} | {"stale": is_stale(row, ctx.now)}
         frame = pl.DataFrame(entries, schema=_ENTRY_SCHEMA, orient="row")
         return Result({"list": info, "entries": frame}, frame.height, {"list": row["name"], "source": row["source"]})
 

@@ -11,8 +11,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from alpr_lib.timeutil import parse_iso
+
 __all__ = ["CATEGORIES", "DISPOSITIONS", "PATTERN_CATEGORIES", "REJECT_REASONS", "SOURCES", "STATUSES",
-           "priority_of"]
+           "is_stale", "priority_of"]
 
 #: where a list comes from (policy 462.3(e): department, state and federal data)
 SOURCES = ("department", "state", "federal")
@@ -26,6 +32,11 @@ PATTERN_CATEGORIES = frozenset({"AMBER", "wanted person", "missing person", "war
 STATUSES = ("new", "verified", "rejected")
 REJECT_REASONS = ("misread", "state mismatch", "stale entry", "vehicle mismatch", "other")
 DISPOSITIONS = ("stop made", "arrest", "recovery", "no action")
+
+
+def is_stale(list_row: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a list was not refreshed within its refresh period (its hits say so)."""
+    return parse_iso(list_row["refreshed_at"]) + timedelta(days=int(list_row["refresh_days"])) < now
 
 
 def priority_of(category: str) -> int:

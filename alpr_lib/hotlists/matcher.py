@@ -20,17 +20,18 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from alpr_lib.hotlists import is_stale
 from alpr_lib.records import Backend
 from alpr_lib.records import hotlists as hotlist_rows
 from alpr_lib.search.patterns import PlatePattern, confusion_classes, confusion_groups, confusion_key, parse_pattern
-from alpr_lib.timeutil import iso, parse_iso
+from alpr_lib.timeutil import iso
 
 __all__ = ["HIT_SCHEMA", "Matcher", "canonical", "confusable", "differing_characters", "matcher_for"]
 
@@ -259,8 +260,7 @@ def _finish(found: pl.DataFrame | None, now: datetime, live: bool) -> pl.DataFra
         keep &= pl.col("entered_at").is_null() | (pl.col("captured_at") >= pl.col("entered_at"))
     found = found.filter(keep)
     lists = found.select("list_id", "refreshed_at", "refresh_days").unique("list_id")
-    stale = {r["list_id"]: parse_iso(r["refreshed_at"]) + timedelta(days=int(r["refresh_days"])) < now
-             for r in lists.iter_rows(named=True)}
+    stale = {r["list_id"]: is_stale(r, now) for r in lists.iter_rows(named=True)}
     region = pl.col("region")
     return found.with_columns(
         region.alias("read_state"),
