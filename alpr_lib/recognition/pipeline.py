@@ -6,7 +6,8 @@ proposals are ranked by
     score = OCR log-probability + format plausibility (length, US plate formats) + box geometry
 
 so that timestamps, dealer-frame text, state names and badges lose to the plate. Candidates of
-overlapping proposals are merged into one :class:`PlateResult` per plate region.
+overlapping proposals are merged into one :class:`PlateResult` per plate region. The best plates'
+candidates are then re-ranked by a second, independent reader (``rerank.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _MAX_PROPOSALS = 24
 _MAX_PLATE_ASPECT = 3.3
 _ASPECT_SLOPE = 1.0
 _BEAM_PROPOSALS = 4
+_RERANK_RESULTS = 2  # the best plates whose candidates the second reader re-ranks
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class PlateRecognizer:
         fallback_below: float = 75.0,
         detect_region: bool = False,
         region_classifier=None,
+        second_reader: bool = True,
     ) -> None:
         self.detector = detector or TextLineDetector()
         self.ocr = ocr or PlateOCR()
@@ -188,14 +191,71 @@ class PlateRecognizer:
         # set_detect_region, on in batch ingest; the classifier (and its model) is loaded on first use
         self.detect_region = bool(detect_region)
         self._region_classifier = region_classifier
+        # rapidocr's general recognizer re-ranks the best plates' candidates (rerank.py); the region
+        # classifier reads with the same model, loaded once
+        self.use_second_reader = bool(second_reader)
+        self._second_reader = None
+        self._text_reader = None
+
+    @property
+    def text_reader(self):
+        """The PP-OCRv6 general text recognizer, shared by the second reader and the region classifier."""
+        if self._text_reader is None:
+            if self._region_classifier is not None:
+                self._text_reader = self._region_classifier.reader
+            else:
+                from .region import TextLineReader
+
+                self._text_reader = TextLineReader()
+        return self._text_reader
 
     @property
     def region_classifier(self):
         if self._region_classifier is None:
             from .region import RegionClassifier
 
-            self._region_classifier = RegionClassifier(detector=self.detector)
+            self._region_classifier = RegionClassifier(reader=self.text_reader, detector=self.detector)
         return self._region_classifier
+
+    @property
+    def second_reader(self):
+        if self._second_reader is None:
+            from .rerank import SecondReader
+
+            self._second_reader = SecondReader(self.text_reader)
+        return self._second_reader
+
+    def _rerank(self, image: np.ndarray, result: PlateResult, readings: list[OcrReading]) -> PlateResult:
+        """Re-order one plate's candidates with the second reader's votes (``rerank.adjustments``)."""
+        from .rerank import adjustments
+
+        votes = adjustments(
+            self.second_reader.log_likelihoods(image, result.quad, [c.plate for c in result.candidates])
+        )
+        cands = [replace(c, score=c.score + votes.get(c.plate, 0.0)) for c in result.candidates]
+        return self._result(cands, result.quad, readings)
+
+    def _result(self, cands: list[Candidate], quad: np.ndarray, readings: list[OcrReading]) -> PlateResult:
+        """One plate's result from its scored candidates (best first after sorting)."""
+        cands = sorted(cands, key=lambda c: (-c.score, c.plate))[: self.top_n]
+        best = cands[0]
+        region, region_conf = (
+            (self.default_region.lower(), 100.0) if self.default_region else guess_region(best.plate)
+        )
+        # the window that supports the best string most: its raw OCR and per-character confidences
+        reading = max(readings, key=lambda r: _support(r, best.plate))
+        return PlateResult(
+            plate=best.plate,
+            confidence=best.confidence,
+            matches_template=best.matches_template,
+            region=region,
+            region_confidence=region_conf,
+            quad=np.asarray(quad, np.float32),
+            candidates=tuple(cands),
+            char_confidences=reading.char_confidences,
+            plate_raw=reading.plate,
+            score=best.score,
+        )
 
     def _regions(self, image: np.ndarray, results: list[PlateResult]) -> list[PlateResult]:
         """Each plate's region from the text read on its crop, combined with the format prior (region.py)."""
@@ -277,31 +337,15 @@ class PlateRecognizer:
         results = []
         for gr in groups:
             scored_cands = self._score_group(gr["readings"], gr["geo"])
-            if not scored_cands:
-                continue
-            cands = sorted(scored_cands.values(), key=lambda c: (-c.score, c.plate))[: self.top_n]
-            best = cands[0]
-            region, region_conf = (
-                (self.default_region.lower(), 100.0) if self.default_region else guess_region(best.plate)
-            )
-            # the window that supports the best string most: its raw OCR and per-character confidences
-            reading = max(gr["readings"], key=lambda r: _support(r, best.plate))
-            results.append(
-                PlateResult(
-                    plate=best.plate,
-                    confidence=best.confidence,
-                    matches_template=best.matches_template,
-                    region=region,
-                    region_confidence=region_conf,
-                    quad=gr["quad"].astype(np.float32),
-                    candidates=tuple(cands),
-                    char_confidences=reading.char_confidences,
-                    plate_raw=reading.plate,
-                    score=best.score,
-                )
-            )
-        results.sort(key=lambda r: (-r.score, r.plate))
-        return results
+            if scored_cands:
+                results.append((self._result(list(scored_cands.values()), gr["quad"], gr["readings"]), gr))
+        results.sort(key=lambda rg: (-rg[0].score, rg[0].plate))
+        if self.use_second_reader:
+            results[:_RERANK_RESULTS] = [
+                (self._rerank(image, r, gr["readings"]), gr) for r, gr in results[:_RERANK_RESULTS]
+            ]
+            results.sort(key=lambda rg: (-rg[0].score, rg[0].plate))
+        return [r for r, _gr in results]
 
     def recognize(self, image: np.ndarray, rois: list[tuple[int, int, int, int]] | None = None) -> Recognition:
         """Plates in a BGR uint8 image (validated by the caller; never modified).

@@ -310,6 +310,20 @@ class TextLineReader:
         self._chars = ["", *meta["character"].splitlines(), " "]
         self._lock = threading.Lock()
 
+    @property
+    def characters(self) -> list[str]:
+        """The model's output classes: index 0 the CTC blank, then its character list, then a space."""
+        return list(self._chars)
+
+    def step_probs(self, line: np.ndarray) -> np.ndarray:
+        """The per-step class probabilities (T x classes) of one BGR line image, resized to 48 px tall."""
+        width = max(16, min(_REC_MAX_W, round(_REC_H * line.shape[1] / max(1, line.shape[0]))))
+        x = np.zeros((1, 3, _REC_H, width), np.float32)
+        r = cv2.resize(line, (width, _REC_H), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        x[0] = (r / 127.5 - 1.0).transpose(2, 0, 1)
+        with self._lock:
+            return self._session.run(None, {self._input: x})[0][0]
+
     def read(self, lines: list[np.ndarray]) -> list[tuple[str, float]]:
         """(text, mean character probability) for each BGR line image (any size)."""
         out: list[tuple[str, float]] = [("", 0.0)] * len(lines)

@@ -1,0 +1,89 @@
+"""The second reader that re-ranks the top-N (issue 17, part 1): the CTC likelihood against a
+brute-force sum over alignments, the bounded adjustments, and the real PP-OCRv6 model on rendered plates."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from alpr_lib.recognition import render_plate, render_scene
+from alpr_lib.recognition.formats import ALPHABET
+from alpr_lib.recognition.pipeline import Candidate
+from alpr_lib.recognition.rerank import CAP, WEIGHT, SecondReader, adjustments, ctc_log_likelihood
+
+
+def _collapse(path: tuple[int, ...]) -> str:
+    out, prev = [], 0
+    for k in path:
+        if k and k != prev:
+            out.append(ALPHABET[k - 1])
+        prev = k
+    return "".join(out)
+
+
+@pytest.mark.parametrize("label", ["A", "AB", "AA", "ABA", "7"])
+def test_ctc_likelihood_is_the_sum_over_alignments(label):
+    rng = np.random.default_rng(len(label) * 7 + ord(label[0]))
+    t_len = 6
+    logits = rng.normal(0, 2, (t_len, len(ALPHABET) + 1))
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    symbols = sorted({0, *(ALPHABET.index(c) + 1 for c in label)})
+    total = -math.inf
+    for path in itertools.product(symbols, repeat=t_len):
+        if _collapse(path) == label:
+            total = np.logaddexp(total, sum(logp[t, k] for t, k in enumerate(path)))
+    assert ctc_log_likelihood(logp, label) == pytest.approx(total, abs=1e-9)
+
+
+def test_a_label_longer_than_the_steps_is_impossible():
+    logp = np.log(np.full((3, len(ALPHABET) + 1), 1 / (len(ALPHABET) + 1)))
+    assert ctc_log_likelihood(logp, "ABAB") < -1e3  # "ABAB" needs at least 4 steps
+
+
+def test_adjustments_are_bounded():
+    adj = adjustments({"7ABC123": -1.0, "7ABC128": -1.5, "TABC123": -40.0})
+    assert adj["7ABC123"] == 0.0
+    assert adj["7ABC128"] == pytest.approx(-0.5 * WEIGHT)
+    assert adj["TABC123"] == pytest.approx(-WEIGHT * CAP)
+    assert adjustments({}) == {}
+
+
+@pytest.fixture(scope="module")
+def reader() -> SecondReader:
+    return SecondReader()
+
+
+def _confusions(text: str) -> list[str]:
+    swaps = {"0": "D", "1": "7", "2": "Z", "5": "S", "8": "B", "A": "4", "B": "8", "E": "F", "C": "G", "K": "X"}
+    return [text[:i] + swaps[c] + text[i + 1 :] for i, c in enumerate(text) if c in swaps]
+
+
+def test_the_second_reader_prefers_the_true_text_of_rendered_plates(reader):
+    wins = total = 0
+    for seed, text in enumerate(["7ABC123", "KXM4821", "5JRT902", "HPL3307", "8CEK520", "2BAE185"]):
+        plate = render_plate(text, np.random.default_rng(300 + seed), height=48)
+        x0, y0, x1, y1 = plate.text_box
+        quad = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        others = _confusions(text)
+        ll = reader.log_likelihoods(plate.image, quad, [text, *others])
+        total += len(others)
+        wins += sum(ll[text] > ll[o] for o in others)
+    assert wins >= 0.9 * total, (wins, total)
+
+
+def test_rerank_settles_a_close_call_but_not_a_clear_one(engine):
+    scene = render_scene("KXM4821", np.random.default_rng(101), plate_height=44, distractors=False)
+    rec = engine.recognize(scene.image)
+    assert rec.results and rec.results[0].plate == "KXM4821"
+    res = rec.results[0]
+    readings = engine.ocr.read([np.zeros((32, 128, 3), np.uint8)], top_n=5, beam=True)
+    wrong = "KXM4B21"
+    close = [Candidate(wrong, 80.0, True, 0.0), Candidate("KXM4821", 79.0, True, -0.2)]
+    out = engine._rerank(scene.image, res.__class__(**{**res.__dict__, "candidates": tuple(close)}), readings)
+    assert out.plate == "KXM4821" and out.candidates[0].plate == "KXM4821"
+    clear = [Candidate(wrong, 80.0, True, 0.0), Candidate("KXM4821", 40.0, True, -(WEIGHT * CAP + 0.5))]
+    out = engine._rerank(scene.image, res.__class__(**{**res.__dict__, "candidates": tuple(clear)}), readings)
+    assert out.plate == wrong
