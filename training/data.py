@@ -87,6 +87,9 @@ def window_quad(text_quad: np.ndarray, plate_quad: np.ndarray, rng: np.random.Ge
     c = q.mean(0)
     sx, sy = rng.uniform(0.99, 1.12), rng.uniform(0.95, 1.25)
     q = (q - c) * [sx, sy] + c
+    if rng.random() < 0.08:  # a tight box that cuts into the first or last character (a dropped-edge misread)
+        width = q[1] - q[0]
+        q = q + (1 if rng.random() < 0.5 else -1) * rng.uniform(0.02, 0.05) * width
     h = np.linalg.norm(q[3] - q[0])
     q = q + rng.normal(0, 0.03 * h, (4, 2)) + rng.normal(0, 0.025 * h, (1, 2))
     ang = np.deg2rad(rng.normal(0, 3))

@@ -3,6 +3,9 @@
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup .venv/bin/python training/train.py --minutes 90 \
         --out training/runs/crnn > training/runs/crnn.log 2>&1 &
 
+``--init-onnx alpr_lib/recognition/models/plate_crnn.onnx`` continues from the shipped model (its
+BatchNorm layers stay frozen, see ``warm_start.py``), e.g. with ``--lr 8e-4`` for a second run.
+
 Checkpoints: OUT/last.pt every --ckpt-every steps, OUT/best.pt whenever validation exact-match improves
 (validation: the us-crops val split, cut at three plate heights, two window sizes; never us-endtoend).
 """
@@ -25,6 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data
 from model import PlateCRNN
+from warm_start import freeze_batchnorm, from_onnx
 
 from alpr_lib.recognition.formats import ALPHABET
 from alpr_lib.recognition.ocr import cut_window, to_input
@@ -77,6 +81,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--resume", default=None)
+    ap.add_argument("--init-onnx", default=None, help="start from this exported model (BatchNorm frozen)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -87,7 +92,7 @@ def main() -> None:
         items = pickle.load(f)
     train_items = [i for i in items if i["split"] == "train"]
     vx, vlabels = val_set([i for i in items if i["split"] == "val"])
-    model = PlateCRNN()
+    model = from_onnx(args.init_onnx) if args.init_onnx else PlateCRNN()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step, best = 0, -1.0
     if args.resume:
@@ -118,6 +123,8 @@ def main() -> None:
             labels.append(lab)
         x = torch.from_numpy(to_input(wins))
         model.train()
+        if args.init_onnx:
+            freeze_batchnorm(model)
         logp = model(x)
         targets, tlens = encode(labels)
         loss = ctc(logp.permute(1, 0, 2), targets, torch.full((len(labels),), logp.shape[1], dtype=torch.long), tlens)
