@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from model import PlateCRNN
 from onnx import numpy_helper
 from torch import nn
-
-from model import PlateCRNN
 
 
 def _onnx_to_torch_gates(w: np.ndarray, hidden: int) -> np.ndarray:
