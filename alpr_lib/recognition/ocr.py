@@ -89,22 +89,22 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_model(path: Path, expected_sha256: str | None = None) -> str:
+def verify_model(path: Path, expected_sha256: str | None = None, what: str = "plate OCR model") -> str:
     """Check ``path`` against its pinned SHA-256 (``<path>.sha256`` unless given); return the digest."""
     path = Path(path)
     if not path.is_file():
-        raise RecognitionError(f"plate OCR model not found at {path}; reinstall alpr-workbench or pass model_path=")
+        raise RecognitionError(f"{what} not found at {path}; reinstall alpr-workbench or pass model_path=")
     if expected_sha256 is None:
         pin = path.with_name(path.name + ".sha256")
         if not pin.is_file():
-            raise RecognitionError(f"no pinned checksum {pin} for the plate OCR model {path}; refusing to load it")
+            raise RecognitionError(f"no pinned checksum {pin} for the {what} {path}; refusing to load it")
         expected_sha256 = pin.read_text(encoding="ascii").split()[0].strip().lower()
     actual = sha256_of(path)
     if actual != expected_sha256:
         raise RecognitionError(
-            f"plate OCR model {path} failed its checksum: sha256 {actual} != pinned {expected_sha256}. "
+            f"{what} {path} failed its checksum: sha256 {actual} != pinned {expected_sha256}. "
             "The file is corrupt or was replaced; reinstall alpr-workbench "
-            "(or retrain and re-pin with training/export.py)."
+            "(or retrain and re-pin with the script in training/)."
         )
     return actual
 

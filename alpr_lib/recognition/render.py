@@ -17,7 +17,15 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .formats import ALPHABET, plate_formats, state_names
 
-__all__ = ["RenderedPlate", "Scene", "random_plate_text", "render_plate", "render_scene"]
+__all__ = [
+    "RenderedPlate",
+    "Scene",
+    "distractor_text",
+    "paint_distractors",
+    "random_plate_text",
+    "render_plate",
+    "render_scene",
+]
 
 _FONT_GLOBS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans*Bold.ttf",
@@ -321,3 +329,91 @@ def render_scene(
     noise = rng.normal(0, 3, img.shape)
     img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     return Scene(img, plate.text, plate.region, dst.astype(np.float32))
+
+
+_BUSINESS = (
+    "ACME PLUMBING",
+    "JOE'S HVAC",
+    "CITY ELECTRIC",
+    "FRESH FOODS",
+    "EXPRESS DELIVERY",
+    "ROOFING CO",
+    "LANDSCAPING",
+    "MOVING & STORAGE",
+    "PEST CONTROL",
+    "FLEET SERVICES",
+)
+_STICKERS = ("HONOR STUDENT", "BABY ON BOARD", "I BRAKE FOR", "26.2", "COEXIST", "GO TEAM", "4X4", "V8", "HYBRID")
+
+
+def distractor_text(rng: np.random.Generator) -> tuple[str, str]:
+    """(kind, text) of a line painted or stuck on a vehicle that is not its plate: a fleet number, a
+    phone number, a business name, a DOT number, a web address, a bumper sticker, a state or slogan."""
+    d = lambda n: "".join(str(v) for v in rng.integers(0, 10, n))  # noqa: E731
+    kind = str(rng.choice(["fleet", "phone", "business", "dot", "web", "sticker", "state"]))
+    if kind == "fleet":
+        text = str(
+            rng.choice([f"UNIT {d(3)}", f"#{d(3)}", d(int(rng.integers(2, 6))), f"TRUCK {d(2)}", f"{d(2)}-{d(3)}"])
+        )
+    elif kind == "phone":
+        text = str(
+            rng.choice([f"({d(3)}) {d(3)}-{d(4)}", f"{d(3)}-{d(3)}-{d(4)}", f"1-800-{d(3)}-{d(4)}", f"{d(3)}.{d(4)}"])
+        )
+    elif kind == "business":
+        text = str(rng.choice(_BUSINESS))
+    elif kind == "dot":
+        text = str(rng.choice([f"USDOT {d(7)}", f"DOT {d(6)}", f"MC {d(6)}", f"CA {d(6)}"]))
+    elif kind == "web":
+        text = str(rng.choice(["WWW.ACME.COM", "CALL NOW", "FREE ESTIMATES", "LICENSED & INSURED", "EST. 1987"]))
+    elif kind == "sticker":
+        text = str(rng.choice(_STICKERS))
+    else:
+        name, slogan = state_names()[str(rng.choice(sorted(state_names())))]
+        text = str(rng.choice([name.upper(), slogan.upper() or name.upper()]))
+    return kind, text
+
+
+def paint_distractors(
+    image: np.ndarray, rng: np.random.Generator, avoid: np.ndarray, count: int = 2
+) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """A copy of a scene with ``count`` non-plate text lines painted away from the plate quad ``avoid``:
+    body paint or a sticker on a coloured panel (a plate-like rectangle: the hard case). Returns the image
+    and each line's (kind, quad)."""
+    out = image.copy()
+    h, w = out.shape[:2]
+    ax0, ay0 = avoid.min(0)
+    ax1, ay1 = avoid.max(0)
+    plate_h = max(8.0, float(ay1 - ay0))
+    fonts = _font_files()
+    lines: list[tuple[str, np.ndarray]] = []
+    for _ in range(count * 4):
+        if len(lines) >= count:
+            break
+        kind, text = distractor_text(rng)
+        th = int(np.clip(plate_h * rng.uniform(0.25, 1.2), 6, h / 6))
+        tw = int(th * 0.62 * len(text)) + 4
+        if tw >= w - 4:
+            continue
+        x0 = int(rng.integers(2, w - tw - 2))
+        y0 = int(rng.integers(2, max(3, h - th - 2)))
+        box = np.float32([[x0, y0], [x0 + tw, y0], [x0 + tw, y0 + th], [x0, y0 + th]])
+        pad = 0.6 * th
+        if x0 - pad < ax1 and x0 + tw + pad > ax0 and y0 - pad < ay1 and y0 + th + pad > ay0:
+            continue  # would touch the plate
+        if any(
+            x0 < q[1, 0] + pad and x0 + tw + pad > q[0, 0] and y0 < q[2, 1] + pad and y0 + th + pad > q[0, 1]
+            for _k, q in lines
+        ):
+            continue
+        local = out[max(0, y0 - th // 2) : y0 + th + th // 2, max(0, x0 - th // 2) : x0 + tw + th // 2]
+        if kind == "sticker" or rng.random() < 0.25:  # a panel behind the text, with a border sometimes
+            panel = _rand_color(rng, 0, 256)
+            cv2.rectangle(local, (0, 0), (local.shape[1] - 1, local.shape[0] - 1), panel, -1)
+            if rng.random() < 0.5:
+                cv2.rectangle(local, (0, 0), (local.shape[1] - 1, local.shape[0] - 1), _dark_ink(rng), max(1, th // 10))
+        bg = local.reshape(-1, 3).mean(0)
+        ink = _dark_ink(rng) if bg.mean() > 110 else _rand_color(rng, 200, 256)
+        font = fonts[int(rng.integers(len(fonts)))] if fonts and rng.random() < 0.8 else None
+        _put_text(out, text, (x0 + tw // 2, y0 + th // 2), th, ink, rng, font)
+        lines.append((kind, box))
+    return out, lines
