@@ -35,6 +35,10 @@ _MAX_PLATE_ASPECT = 3.3
 _ASPECT_SLOPE = 1.0
 _BEAM_PROPOSALS = 4
 _RERANK_RESULTS = 2  # the best plates whose candidates the second reader re-ranks
+# the plate / not-plate classifier's log-odds (verifier.py) enter a proposal's score times this weight,
+# clipped to [-_VERIFIER_CLIP, +_VERIFIER_CLIP]; chosen on the validation scenes (docs/recognition.md)
+_VERIFIER_WEIGHT = 0.5
+_VERIFIER_CLIP = 4.0
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,22 @@ def _support(r: OcrReading, plate: str) -> float:
     return -math.inf if r.plate else -1e9
 
 
+def _by_score(c: Candidate) -> tuple[float, str]:
+    return (-c.score, c.plate)
+
+
+@dataclass
+class _Plate:
+    """One plate region while it is ranked: its current result, the OCR readings and geometry bonus
+    behind it, its box, and the second reader's reading of that box (read once, on first use)."""
+
+    result: PlateResult
+    readings: list[OcrReading]
+    geo: float
+    quad: np.ndarray
+    logp: np.ndarray | None = None
+
+
 def _greedy_score(r: OcrReading) -> float:
     if not r.plate:
         return -math.inf
@@ -179,6 +199,8 @@ class PlateRecognizer:
         detect_region: bool = False,
         region_classifier=None,
         second_reader: bool = True,
+        state_prior: bool = False,
+        verifier_weight: float = _VERIFIER_WEIGHT,
     ) -> None:
         self.detector = detector or TextLineDetector()
         self.ocr = ocr or PlateOCR()
@@ -194,6 +216,12 @@ class PlateRecognizer:
         # rapidocr's general recognizer re-ranks the best plates' candidates (rerank.py); the region
         # classifier reads with the same model, loaded once
         self.use_second_reader = bool(second_reader)
+        # with detect_region, a state read on the plate may re-score its candidates with that state's
+        # formats; off by default: on the validation scenes it changed top-1 by -0.3..0 points (docs)
+        self.state_prior = bool(state_prior)
+        # plate / not-plate on the proposals' surroundings (verifier.py); 0 turns it off
+        self.verifier_weight = float(verifier_weight)
+        self._verifier = None
         self._second_reader = None
         self._text_reader = None
 
@@ -218,6 +246,14 @@ class PlateRecognizer:
         return self._region_classifier
 
     @property
+    def verifier(self):
+        if self._verifier is None:
+            from .verifier import PlateVerifier
+
+            self._verifier = PlateVerifier()
+        return self._verifier
+
+    @property
     def second_reader(self):
         if self._second_reader is None:
             from .rerank import SecondReader
@@ -225,19 +261,22 @@ class PlateRecognizer:
             self._second_reader = SecondReader(self.text_reader)
         return self._second_reader
 
-    def _rerank(self, image: np.ndarray, result: PlateResult, readings: list[OcrReading]) -> PlateResult:
-        """Re-order one plate's candidates with the second reader's votes (``rerank.adjustments``)."""
-        from .rerank import adjustments
+    def _rank(self, image: np.ndarray, plate: _Plate, region: str | None, vote: bool) -> PlateResult:
+        """One plate's result: its candidates scored with ``region``'s formats (None: the default region),
+        the top-N re-ranked by the second reader's votes when ``vote`` (``rerank.adjustments``)."""
+        cands = sorted(self._score_group(plate.readings, plate.geo, region).values(), key=_by_score)[: self.top_n]
+        if vote and cands:
+            from .rerank import adjustments, ctc_log_likelihood
 
-        votes = adjustments(
-            self.second_reader.log_likelihoods(image, result.quad, [c.plate for c in result.candidates])
-        )
-        cands = [replace(c, score=c.score + votes.get(c.plate, 0.0)) for c in result.candidates]
-        return self._result(cands, result.quad, readings)
+            if plate.logp is None:  # the second reader reads the plate's box once
+                plate.logp = self.second_reader.step_log_probs(image, plate.quad)
+            votes = adjustments({c.plate: ctc_log_likelihood(plate.logp, c.plate) for c in cands})
+            cands = [replace(c, score=c.score + votes[c.plate]) for c in cands]
+        return self._result(cands, plate.quad, plate.readings) if cands else plate.result
 
     def _result(self, cands: list[Candidate], quad: np.ndarray, readings: list[OcrReading]) -> PlateResult:
         """One plate's result from its scored candidates (best first after sorting)."""
-        cands = sorted(cands, key=lambda c: (-c.score, c.plate))[: self.top_n]
+        cands = sorted(cands, key=_by_score)[: self.top_n]
         best = cands[0]
         region, region_conf = (
             (self.default_region.lower(), 100.0) if self.default_region else guess_region(best.plate)
@@ -257,23 +296,30 @@ class PlateRecognizer:
             score=best.score,
         )
 
-    def _regions(self, image: np.ndarray, results: list[PlateResult]) -> list[PlateResult]:
-        """Each plate's region from the text read on its crop, combined with the format prior (region.py)."""
+    def _regions(self, image: np.ndarray, plates: list[_Plate]) -> list[PlateResult]:
+        """Each plate's region from the text read on its crop, combined with the format prior (region.py).
+
+        Where the text names the state, the plate's candidates are scored again with that state's formats
+        (the state-aware format prior: what ``default_region`` does when the user names the state)."""
         from .region import combine_with_format
 
         out = []
-        for r in results:
+        threshold = self.region_classifier.threshold
+        for p in plates:
+            r = p.result
             guess = self.region_classifier.classify_plate(image, r.quad, r.plate)
-            region, conf = combine_with_format(guess, r.region, r.region_confidence,
-                                               self.region_classifier.threshold)
+            if self.state_prior and guess.region and guess.confidence >= threshold:
+                r = self._rank(image, p, guess.region.upper(), vote=p.logp is not None)
+            region, conf = combine_with_format(guess, r.region, r.region_confidence, threshold)
             out.append(replace(r, region=region, region_confidence=conf))
         return out
 
-    def _score_group(self, readings: list[OcrReading], geo: float) -> dict[str, Candidate]:
+    def _score_group(self, readings: list[OcrReading], geo: float, region: str | None = None) -> dict[str, Candidate]:
         """Candidates of one plate region read through several windows: probabilities averaged over the
-        windows (a string missing from a window's beam gets that beam's floor), then format prior,
-        geometry and format-driven corrections."""
-        region = self.default_region
+        windows (a string missing from a window's beam gets that beam's floor), then the format prior of
+        ``region`` (default: the default region, else every US format), geometry and format-driven
+        corrections."""
+        region = region or self.default_region
         beams = [{c.plate: c.logprob for c in r.candidates} for r in readings]
         floors = [min(b.values()) - 1.0 if b else -30.0 for b in beams]
         pool = set().union(*beams)
@@ -308,6 +354,9 @@ class PlateRecognizer:
         scored = [(p, g) for p, g in scored if g > -math.inf]
         scored.sort(key=lambda pg: -(pg[0].height * pg[0].score))
         scored = scored[:_MAX_PROPOSALS]
+        if self.verifier_weight and scored:
+            odds = np.clip(self.verifier.log_odds(image, [p.quad for p, _g in scored]), -_VERIFIER_CLIP, _VERIFIER_CLIP)
+            scored = [(p, g + self.verifier_weight * float(o)) for (p, g), o in zip(scored, odds, strict=True)]
         # pass 1: one window per proposal, greedy decoding
         windows = [cut_window(image, expand_quad(p.quad, *_VARIANTS[_PASS1])) for p, _g in scored]
         first = self.ocr.read(windows, beam=False)
@@ -334,18 +383,18 @@ class PlateRecognizer:
             group["readings"].append(reading)
             if g > group["geo"]:
                 group.update(geo=g, quad=p.quad)
-        results = []
+        plates = []
         for gr in groups:
             scored_cands = self._score_group(gr["readings"], gr["geo"])
             if scored_cands:
-                results.append((self._result(list(scored_cands.values()), gr["quad"], gr["readings"]), gr))
-        results.sort(key=lambda rg: (-rg[0].score, rg[0].plate))
+                result = self._result(list(scored_cands.values()), gr["quad"], gr["readings"])
+                plates.append(_Plate(result, gr["readings"], gr["geo"], gr["quad"]))
+        plates.sort(key=lambda p: (-p.result.score, p.result.plate))
         if self.use_second_reader:
-            results[:_RERANK_RESULTS] = [
-                (self._rerank(image, r, gr["readings"]), gr) for r, gr in results[:_RERANK_RESULTS]
-            ]
-            results.sort(key=lambda rg: (-rg[0].score, rg[0].plate))
-        return [r for r, _gr in results]
+            for p in plates[:_RERANK_RESULTS]:
+                p.result = self._rank(image, p, None, vote=True)
+            plates.sort(key=lambda p: (-p.result.score, p.result.plate))
+        return plates
 
     def recognize(self, image: np.ndarray, rois: list[tuple[int, int, int, int]] | None = None) -> Recognition:
         """Plates in a BGR uint8 image (validated by the caller; never modified).
@@ -357,22 +406,24 @@ class PlateRecognizer:
         t0 = time.perf_counter()
         ih, iw = image.shape[:2]
         props = self._detect(image, rois)
-        results = self._read(image, props)
+        plates = self._read(image, props)
         passes = 1
-        weak = not results or results[0].confidence < self.fallback_below
+        weak = not plates or plates[0].result.confidence < self.fallback_below
         if weak and self.fallback_max_side and max(ih, iw) > 1.25 * self.detector.max_side:
             props = props + self._detect(image, rois, max_side=self.fallback_max_side)
-            results = self._read(image, props)
+            plates = self._read(image, props)
             passes = 2
-        if results:  # the best region is reported unless hopeless; others only when confident
-            results = results[:1] + [
-                r for r in results[1:] if r.confidence >= self.min_confidence and r.matches_template
+        if plates:  # the best region is reported unless hopeless; others only when confident
+            plates = plates[:1] + [
+                p for p in plates[1:] if p.result.confidence >= self.min_confidence and p.result.matches_template
             ]
-            if results[0].confidence < self.min_confidence / 3:
-                results = []
+            if plates[0].result.confidence < self.min_confidence / 3:
+                plates = []
         t_region = time.perf_counter()
-        if results and self.detect_region and not self.default_region:
-            results = self._regions(image, results)
+        if plates and self.detect_region and not self.default_region:
+            results = self._regions(image, plates)
+        else:
+            results = [p.result for p in plates]
         t1 = time.perf_counter()
         return Recognition(
             results=tuple(results),

@@ -11,7 +11,7 @@ import pytest
 
 from alpr_lib.recognition import render_plate, render_scene
 from alpr_lib.recognition.formats import ALPHABET
-from alpr_lib.recognition.pipeline import Candidate
+from alpr_lib.recognition.ocr import OcrCandidate, OcrReading
 from alpr_lib.recognition.rerank import CAP, WEIGHT, SecondReader, adjustments, ctc_log_likelihood
 
 
@@ -74,16 +74,22 @@ def test_the_second_reader_prefers_the_true_text_of_rendered_plates(reader):
     assert wins >= 0.9 * total, (wins, total)
 
 
+def _plate(scene, readings):
+    from alpr_lib.recognition.pipeline import _Plate
+
+    quad = np.asarray(scene.quad, np.float32)
+    return _Plate(result=None, readings=readings, geo=0.0, quad=quad)
+
+
 def test_rerank_settles_a_close_call_but_not_a_clear_one(engine):
+    """The OCR ranks a one-character misread first; the second reader, reading the real plate in the
+    scene, swaps a close call and leaves a clear one."""
     scene = render_scene("KXM4821", np.random.default_rng(101), plate_height=44, distractors=False)
-    rec = engine.recognize(scene.image)
-    assert rec.results and rec.results[0].plate == "KXM4821"
-    res = rec.results[0]
-    readings = engine.ocr.read([np.zeros((32, 128, 3), np.uint8)], top_n=5, beam=True)
-    wrong = "KXM4B21"
-    close = [Candidate(wrong, 80.0, True, 0.0), Candidate("KXM4821", 79.0, True, -0.2)]
-    out = engine._rerank(scene.image, res.__class__(**{**res.__dict__, "candidates": tuple(close)}), readings)
-    assert out.plate == "KXM4821" and out.candidates[0].plate == "KXM4821"
-    clear = [Candidate(wrong, 80.0, True, 0.0), Candidate("KXM4821", 40.0, True, -(WEIGHT * CAP + 0.5))]
-    out = engine._rerank(scene.image, res.__class__(**{**res.__dict__, "candidates": tuple(clear)}), readings)
-    assert out.plate == wrong
+    wrong, right = "KXN4821", "KXM4821"  # same format: only the readers decide
+    for gap, expected in ((0.2, right), (WEIGHT * CAP + 0.5, wrong)):
+        reading = OcrReading(wrong, (0.9,) * 7, (OcrCandidate(wrong, -0.5), OcrCandidate(right, -0.5 - gap)))
+        plate = _plate(scene, [reading])
+        assert engine._rank(scene.image, plate, None, vote=False).plate == wrong
+        voted = engine._rank(scene.image, plate, None, vote=True)
+        assert voted.plate == expected, (gap, voted.candidates)
+        assert plate.logp is not None  # read once, kept for a second ranking (the state prior)
