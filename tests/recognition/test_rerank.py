@@ -12,6 +12,7 @@ import pytest
 from alpr_lib.recognition import render_plate, render_scene
 from alpr_lib.recognition.formats import ALPHABET
 from alpr_lib.recognition.ocr import OcrCandidate, OcrReading
+from alpr_lib.recognition.postprocess import matches_template
 from alpr_lib.recognition.rerank import CAP, WEIGHT, SecondReader, adjustments, ctc_log_likelihood
 
 
@@ -93,3 +94,30 @@ def test_rerank_settles_a_close_call_but_not_a_clear_one(engine):
         voted = engine._rank(scene.image, plate, None, vote=True)
         assert voted.plate == expected, (gap, voted.candidates)
         assert plate.logp is not None  # read once, kept for a second ranking (the state prior)
+
+
+def test_the_state_prior_scores_with_that_states_formats(engine):
+    """A reading that fits no format: with no state a correction ranks below the raw string (vanity
+    plates fit no format); with the state named (a default region, or a state read on the plate with
+    state_prior=True) the one-character correction into that state's format wins."""
+    scene = render_scene("7ABC123", np.random.default_rng(5), plate_height=44, distractors=False)
+    raw = "7ABC1Z3"
+    reading = OcrReading(raw, (0.9,) * 7, (OcrCandidate(raw, -0.4),))
+    plate = _plate(scene, [reading])
+    assert engine._rank(scene.image, plate, None, vote=False).plate == raw
+    assert engine._rank(scene.image, plate, "CA", vote=False).plate == "7ABC123"
+
+
+def test_state_prior_in_the_pipeline():
+    """End to end on a rendered California plate: with the state read and the prior on, the result keeps
+    the state and its candidates are scored against California's formats."""
+    from alpr_lib.recognition.pipeline import PlateRecognizer
+
+    scene = render_plate("7ABC123", np.random.default_rng(7), region="CA", height=160)
+    image = np.full((480, 640, 3), 90, np.uint8)
+    h, w = scene.image.shape[:2]
+    image[150 : 150 + h, 160 : 160 + w] = scene.image
+    rec = PlateRecognizer(detect_region=True, state_prior=True).recognize(image)
+    assert rec.results and rec.results[0].plate == "7ABC123"
+    assert rec.results[0].region == "ca" and rec.results[0].region_confidence >= 50
+    assert all(c.matches_template == matches_template(c.plate, "CA") for c in rec.results[0].candidates)
