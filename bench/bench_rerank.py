@@ -43,14 +43,16 @@ def collect(cache: str, seed: int, reader: SecondReader) -> list[dict]:
     return rows
 
 
-def score(rows: list[dict], window, weight: float, cap: float) -> tuple[float, float]:
+def score(rows: list[dict], window, weight: float, cap: float, pool: int = 10) -> tuple[float, float]:
+    """Top-1 / top-5 when the second reader re-ranks the best plate's first ``pool`` candidates."""
     top1 = top5 = 0
     for r in rows:
         ranked = r["ranked"]
         if r["cands"] is not None and weight:
             ll = r["ll"][window]
-            best = max(ll.values())
-            order = sorted(r["cands"], key=lambda c: -(c[1] + weight * max(ll[c[0]] - best, -cap)))
+            cands = r["cands"][:pool]
+            best = max(ll[p] for p, _s in cands)
+            order = sorted(cands, key=lambda c: -(c[1] + weight * max(ll[c[0]] - best, -cap)))
             first = [p for p, _s in order]
             ranked = (first + [p for p in ranked if p not in first])[:5]
         top1 += bool(ranked) and ranked[0] == r["truth"]
@@ -83,6 +85,10 @@ def main() -> None:
                     "{:.3f} / {:.3f}".format(*score(rows, window, weight, cap)) for rows in sets.values()
                 )
                 print(f"| {window} | {weight} | {cap} | {cells} |")
+    print("\nHow many of the best plate's candidates to re-rank (window (1.0, 1.0), weight 0.5, cap 2):")
+    for pool in (3, 5, 10):
+        cells = " | ".join("{:.3f} / {:.3f}".format(*score(rows, (1.0, 1.0), 0.5, 2.0, pool)) for rows in sets.values())
+        print(f"| pool {pool} | {cells} |")
 
 
 if __name__ == "__main__":

@@ -121,3 +121,18 @@ def test_state_prior_in_the_pipeline():
     assert rec.results and rec.results[0].plate == "7ABC123"
     assert rec.results[0].region == "ca" and rec.results[0].region_confidence >= 50
     assert all(c.matches_template == matches_template(c.plate, "CA") for c in rec.results[0].candidates)
+
+
+def test_the_best_read_does_not_depend_on_top_n(engine):
+    """The second reader re-ranks a fixed pool of candidates: asking for 3 candidates gives the same best
+    plate as asking for 10, even when the OCR ranked the right string sixth."""
+    from alpr_lib.recognition.pipeline import PlateRecognizer
+
+    scene = render_scene("KXM4821", np.random.default_rng(101), plate_height=44, distractors=False)
+    wrong = ["KXN4821", "KXM4827", "KXH4821", "KYM4821", "KXM4321"]  # all fit the same format
+    cands = [OcrCandidate(w, -0.50 - 0.02 * i) for i, w in enumerate(wrong)] + [OcrCandidate("KXM4821", -0.62)]
+    reading = OcrReading(wrong[0], (0.9,) * 7, tuple(cands))
+    few = PlateRecognizer(top_n=3, detector=engine.detector, ocr=engine.ocr)
+    for eng, n in ((engine, 6), (few, 3)):
+        res = eng._rank(scene.image, _plate(scene, [reading]), None, vote=True)
+        assert res.plate == "KXM4821" and len(res.candidates) == n
