@@ -317,19 +317,12 @@ class TextLineReader:
 
     def step_probs(self, line: np.ndarray) -> np.ndarray:
         """The per-step class probabilities (T x classes) of one BGR line image, resized to 48 px tall."""
-        width = max(16, min(_REC_MAX_W, round(_REC_H * line.shape[1] / max(1, line.shape[0]))))
-        x = np.zeros((1, 3, _REC_H, width), np.float32)
-        r = cv2.resize(line, (width, _REC_H), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-        x[0] = (r / 127.5 - 1.0).transpose(2, 0, 1)
-        with self._lock:
-            return self._session.run(None, {self._input: x})[0][0]
+        return self._probs([line], [_input_width(line)])[0]
 
     def read(self, lines: list[np.ndarray]) -> list[tuple[str, float]]:
         """(text, mean character probability) for each BGR line image (any size)."""
         out: list[tuple[str, float]] = [("", 0.0)] * len(lines)
-        widths = [
-            max(16, min(_REC_MAX_W, round(_REC_H * im.shape[1] / max(1, im.shape[0])))) for im in lines
-        ]
+        widths = [_input_width(im) for im in lines]
         order = sorted(range(len(lines)), key=lambda i: widths[i])
         batch: list[int] = []
         for k, i in enumerate(order):  # batches of similar widths: little padding
@@ -342,15 +335,18 @@ class TextLineReader:
                 batch = []
         return out
 
-    def _run(self, images: list[np.ndarray], widths: list[int]) -> list[tuple[str, float]]:
+    def _probs(self, images: list[np.ndarray], widths: list[int]) -> np.ndarray:
+        """N x T x classes probabilities of line images resized to 48 px x ``widths`` (zero-padded)."""
         x = np.zeros((len(images), 3, _REC_H, max(widths)), np.float32)
         for k, (im, w) in enumerate(zip(images, widths, strict=True)):
             r = cv2.resize(im, (w, _REC_H), interpolation=cv2.INTER_LINEAR).astype(np.float32)
             x[k, :, :, :w] = (r / 127.5 - 1.0).transpose(2, 0, 1)
         with self._lock:
-            probs = self._session.run(None, {self._input: x})[0]
+            return self._session.run(None, {self._input: x})[0]
+
+    def _run(self, images: list[np.ndarray], widths: list[int]) -> list[tuple[str, float]]:
         res = []
-        for p in probs:
+        for p in self._probs(images, widths):
             idx = p.argmax(-1)
             top = p.max(-1)
             chars, confs, prev = [], [], 0
@@ -361,6 +357,11 @@ class TextLineReader:
                 prev = k
             res.append(("".join(chars), float(np.mean(confs)) if confs else 0.0))
         return res
+
+
+def _input_width(line: np.ndarray) -> int:
+    """The recognizer's input width for a line image scaled to 48 px tall (aspect kept, bounded)."""
+    return max(16, min(_REC_MAX_W, round(_REC_H * line.shape[1] / max(1, line.shape[0]))))
 
 
 def plate_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
