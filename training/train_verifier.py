@@ -55,7 +55,7 @@ def labelled(det: TextLineDetector, items: list[dict], n: int, seed: int) -> tup
         phh = float(np.linalg.norm(plate[3] - plate[0]))
         c = plate.mean(0)
         grown = (plate - c) * 1.15 + c
-        quads, labels = [], []
+        props, labels = [], []
         for p in det(img):
             pc = tuple(float(v) for v in p.quad.mean(0))
             on = cv2.pointPolygonTest(plate, pc, False) >= 0
@@ -66,10 +66,10 @@ def labelled(det: TextLineDetector, items: list[dict], n: int, seed: int) -> tup
                 label = 0
             else:
                 continue
-            quads.append(p.quad)
+            props.append(p)
             labels.append(label)
-        if quads:
-            xs.append(context_features(img, quads))
+        if props:
+            xs.append(context_features(img, props))
             ys.extend(labels)
         if (k + 1) % 250 == 0:
             print(f"  {k + 1}/{n} scenes, {len(ys)} proposals ({int(np.sum(ys))} plates)", flush=True)

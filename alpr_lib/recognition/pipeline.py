@@ -171,13 +171,12 @@ def _by_score(c: Candidate) -> tuple[float, str]:
 
 @dataclass
 class _Plate:
-    """One plate region while it is ranked: its current result, the OCR readings and geometry bonus
-    behind it, its box, and the second reader's reading of that box (read once, on first use)."""
+    """One plate region while it is ranked: its current result (which carries its box), the OCR
+    readings and geometry bonus behind it, and the second reader's reading of the box (read once)."""
 
     result: PlateResult
     readings: list[OcrReading]
     geo: float
-    quad: np.ndarray
     logp: np.ndarray | None = None
 
 
@@ -273,10 +272,10 @@ class PlateRecognizer:
             from .rerank import adjustments, ctc_log_likelihood
 
             if plate.logp is None:  # the second reader reads the plate's box once
-                plate.logp = self.second_reader.step_log_probs(image, plate.quad)
+                plate.logp = self.second_reader.step_log_probs(image, plate.result.quad)
             votes = adjustments({c.plate: ctc_log_likelihood(plate.logp, c.plate) for c in cands})
             cands = [replace(c, score=c.score + votes[c.plate]) for c in cands]
-        return self._result(cands, plate.quad, plate.readings) if cands else plate.result
+        return self._result(cands, plate.result.quad, plate.readings) if cands else plate.result
 
     def _result(self, cands: list[Candidate], quad: np.ndarray, readings: list[OcrReading]) -> PlateResult:
         """One plate's result from its scored candidates (best first after sorting)."""
@@ -359,7 +358,7 @@ class PlateRecognizer:
         scored.sort(key=lambda pg: -(pg[0].height * pg[0].score))
         scored = scored[:_MAX_PROPOSALS]
         if self.verifier_weight and scored:
-            odds = np.clip(self.verifier.log_odds(image, [p.quad for p, _g in scored]), -_VERIFIER_CLIP, _VERIFIER_CLIP)
+            odds = np.clip(self.verifier.log_odds(image, [p for p, _g in scored]), -_VERIFIER_CLIP, _VERIFIER_CLIP)
             scored = [(p, g + self.verifier_weight * float(o)) for (p, g), o in zip(scored, odds, strict=True)]
         # pass 1: one window per proposal, greedy decoding
         windows = [cut_window(image, expand_quad(p.quad, *_VARIANTS[_PASS1])) for p, _g in scored]
@@ -392,7 +391,7 @@ class PlateRecognizer:
             scored_cands = self._score_group(gr["readings"], gr["geo"])
             if scored_cands:
                 result = self._result(list(scored_cands.values()), gr["quad"], gr["readings"])
-                plates.append(_Plate(result, gr["readings"], gr["geo"], gr["quad"]))
+                plates.append(_Plate(result, gr["readings"], gr["geo"]))
         plates.sort(key=lambda p: (-p.result.score, p.result.plate))
         if self.use_second_reader:
             for p in plates[:_RERANK_RESULTS]:

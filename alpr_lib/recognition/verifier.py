@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .detector import Proposal
 from .ocr import cut_window, verify_model
 from .pipeline import expand_quad
 
@@ -42,17 +43,15 @@ def _hog() -> cv2.HOGDescriptor:
     return cv2.HOGDescriptor(_SIZE, (16, 16), (8, 8), (8, 8), 9)
 
 
-def context_features(image: np.ndarray, quads: list[np.ndarray]) -> np.ndarray:
-    """N x 757 features of the proposals ``quads`` of a BGR image: HOG of the context window + log aspect."""
+def context_features(image: np.ndarray, proposals: list[Proposal]) -> np.ndarray:
+    """N x 757 features of the proposals of a BGR image: HOG of the context window + log aspect."""
     hog = _hog()
     rows = []
-    for q in quads:
-        q = np.asarray(q, np.float32)
-        win = cut_window(image, expand_quad(q, *CONTEXT), size=_SIZE)
+    for p in proposals:
+        win = cut_window(image, expand_quad(p.quad, *CONTEXT), size=_SIZE)
         grey = cv2.cvtColor(win, cv2.COLOR_BGR2GRAY)
-        w = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
-        h = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-        rows.append(np.concatenate([hog.compute(grey).ravel(), [np.log(max(w, 1.0) / max(h, 1.0))]]))
+        aspect = np.log(max(p.width, 1.0) / max(p.height, 1.0))
+        rows.append(np.concatenate([hog.compute(grey).ravel(), [aspect]]))
     return np.asarray(rows, np.float32).reshape(len(rows), -1)
 
 
@@ -61,7 +60,7 @@ def default_verifier_path() -> Path:
 
 
 class PlateVerifier:
-    """``log_odds(image, quads)``: how plate-like each proposal's surroundings are (> 0: a plate)."""
+    """``log_odds(image, proposals)``: how plate-like each proposal's surroundings are (> 0: a plate)."""
 
     def __init__(self, model_path: Path | None = None, expected_sha256: str | None = None) -> None:
         path = Path(model_path) if model_path else default_verifier_path()
@@ -72,8 +71,8 @@ class PlateVerifier:
             self.weights = z["weights"].astype(np.float32)
             self.bias = float(z["bias"])
 
-    def log_odds(self, image: np.ndarray, quads: list[np.ndarray]) -> np.ndarray:
-        if not quads:
+    def log_odds(self, image: np.ndarray, proposals: list[Proposal]) -> np.ndarray:
+        if not proposals:
             return np.zeros(0, np.float32)
-        x = (context_features(image, quads) - self.mean) / self.scale
+        x = (context_features(image, proposals) - self.mean) / self.scale
         return x @ self.weights + self.bias

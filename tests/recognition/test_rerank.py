@@ -76,10 +76,12 @@ def test_the_second_reader_prefers_the_true_text_of_rendered_plates(reader):
 
 
 def _plate(scene, readings):
-    from alpr_lib.recognition.pipeline import _Plate
+    from alpr_lib.recognition.pipeline import PlateResult, _Plate
 
     quad = np.asarray(scene.quad, np.float32)
-    return _Plate(result=None, readings=readings, geo=0.0, quad=quad)
+    first = readings[0].plate
+    result = PlateResult(first, 0.0, False, "", 0.0, quad, (), (), first, 0.0)  # re-ranked from the readings
+    return _Plate(result=result, readings=readings, geo=0.0)
 
 
 def test_rerank_settles_a_close_call_but_not_a_clear_one(engine):

@@ -42,7 +42,7 @@ def test_plates_outscore_painted_lines(verifier):
         s = render_scene(None, rng, size=(640, 480), plate_height=int(rng.integers(26, 48)))
         image, lines = paint_distractors(s.image, rng, s.quad, count=3)
         props = det(image)
-        odds = verifier.log_odds(image, [p.quad for p in props])
+        odds = verifier.log_odds(image, props)
         for p, o in zip(props, odds, strict=True):
             centre = p.quad.mean(0)
             on_plate = (s.quad.min(0) <= centre).all() and (centre <= s.quad.max(0)).all()
