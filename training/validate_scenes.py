@@ -19,6 +19,7 @@ import numpy as np
 
 from alpr_lib.recognition.ocr import PlateOCR
 from alpr_lib.recognition.pipeline import PlateRecognizer
+from alpr_lib.recognition.reads import MIN_REGION_CONFIDENCE
 from alpr_lib.recognition.render import paint_distractors, render_scene
 
 
@@ -61,12 +62,13 @@ def main() -> None:
         n += 1
         top1 += bool(ranked) and ranked[0] == s.text
         top5 += s.text in ranked
-        if rec.results and rec.results[0].region and rec.results[0].region_confidence >= 50:
+        if rec.results and rec.results[0].region and rec.results[0].region_confidence >= MIN_REGION_CONFIDENCE:
             answered += 1
             right_state += rec.results[0].region.upper() == state
     line = f"scenes={n} top1={top1 / n:.3f} top5={top5 / n:.3f}"
     if args.detect_region:
-        line += f" region>=50: answered={answered / n:.3f} right={right_state / max(1, answered):.3f}"
+        right = right_state / max(1, answered)
+        line += f" region>={MIN_REGION_CONFIDENCE:g}: answered={answered / n:.3f} right={right:.3f}"
     print(line)
 
 
