@@ -8,6 +8,7 @@ engine (detector + OCR + ranking) reads the scene. Used to choose pipeline setti
     .venv/bin/python training/validate_scenes.py --heights 24 30 36 42 48 --seed 11 --detect-region
     .venv/bin/python training/validate_scenes.py --no-second-reader --verifier-weight 0   # ablations
     .venv/bin/python training/validate_scenes.py --painted 2     # with fleet/phone/DOT numbers, stickers, ...
+    .venv/bin/python training/validate_scenes.py --model CAND.onnx [--members A.onnx B.onnx]   # a candidate
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def main() -> None:
     ap.add_argument("--state-prior", action="store_true", help="with --detect-region: the state's formats")
     ap.add_argument("--verifier-weight", type=float, default=None, help="plate/not-plate weight (0: off)")
     ap.add_argument("--painted", type=int, default=0, help="paint this many non-plate lines in each scene")
-    ap.add_argument("--model", default=None, help="a candidate plate_crnn.onnx (with its .sha256 beside it)")
+    ap.add_argument("--model", default=None, help="a candidate plate_crnn.onnx (with its .sha256 beside it), alone")
+    ap.add_argument("--members", nargs="*", default=None, help="with --model: ensemble members read with it")
     args = ap.parse_args()
     engine = PlateRecognizer(
-        ocr=PlateOCR(args.model) if args.model else None,
+        ocr=PlateOCR(args.model, companions=args.members) if args.model else None,
         detect_region=args.detect_region,
         second_reader=not args.no_second_reader,
         state_prior=args.state_prior,

@@ -4,6 +4,11 @@ The model (``models/plate_crnn.onnx``, trained by ``training/``) reads a plate w
 128x32 pixels and returns per-time-step character probabilities. Decoding gives, for each window, the
 best string with a confidence per character and the top-N alternatives from a CTC prefix beam search.
 The model file's SHA-256 is pinned in ``models/plate_crnn.onnx.sha256`` and checked before loading.
+
+Two fine-tuned members (``models/plate_crnn_ft_a.onnx``, ``_ft_b``; each pinned the same way) join the
+shipped model as an ensemble: their per-step probabilities are averaged. Each member alone reads the
+validation crops better but the validation scenes no better; the three together read both better
+(docs/recognition.md), so the ensemble, not a replacement, is what ships.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ __all__ = [
     "OcrReading",
     "PlateOCR",
     "cut_window",
+    "default_companion_paths",
     "default_model_path",
     "sha256_of",
     "to_input",
@@ -37,6 +43,7 @@ __all__ = [
 
 INPUT_W, INPUT_H = 128, 32
 MODEL_NAME = "plate_crnn.onnx"
+COMPANION_NAMES = ("plate_crnn_ft_a.onnx", "plate_crnn_ft_b.onnx")
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,12 @@ def to_input(windows: list[np.ndarray]) -> np.ndarray:
 
 def default_model_path() -> Path:
     return Path(str(resources.files("alpr_lib.recognition").joinpath("models", MODEL_NAME)))
+
+
+def default_companion_paths() -> tuple[Path, ...]:
+    """The shipped ensemble members that join the default model (``PlateOCR()``)."""
+    models = resources.files("alpr_lib.recognition").joinpath("models")
+    return tuple(Path(str(models.joinpath(name))) for name in COMPANION_NAMES)
 
 
 def sha256_of(path: Path) -> str:
@@ -178,25 +191,52 @@ def beam_decode(logp: np.ndarray, beam: int = 10, top_n: int = 10, prune: float 
 
 
 class PlateOCR:
-    """The plate recognizer. ``read(windows)`` -> one :class:`OcrReading` per 32x128 BGR window."""
+    """The plate recognizer. ``read(windows)`` -> one :class:`OcrReading` per 32x128 BGR window.
 
-    def __init__(self, model_path: Path | None = None, expected_sha256: str | None = None, threads: int = 1) -> None:
+    ``companions``: further models of the same shape whose probabilities are averaged with the main
+    one's (default: the shipped members when the main model is the shipped one, none when the caller
+    names a model, so that a candidate model is measured alone). Every file is checked against its pin.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        expected_sha256: str | None = None,
+        threads: int = 1,
+        companions: list[Path] | tuple[Path, ...] | None = None,
+    ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
+        if companions is None:
+            companions = default_companion_paths() if model_path is None else ()
+        self.companion_paths = tuple(Path(p) for p in companions)
         self.sha256 = verify_model(self.model_path, expected_sha256)
-        self._session, self._input = open_session(self.model_path, threads=threads, what="plate OCR")
+        for path in self.companion_paths:
+            verify_model(path, what="plate OCR ensemble member")
+        self._sessions = [
+            open_session(path, threads=threads, what="plate OCR")
+            for path in (self.model_path, *self.companion_paths)
+        ]
         self._lock = threading.Lock()
 
-    def log_probs(self, windows: list[np.ndarray]) -> np.ndarray:
-        """N x T x C log-probabilities for N windows."""
+    def log_probs(self, windows: list[np.ndarray], ensemble: bool = True) -> np.ndarray:
+        """N x T x C log-probabilities for N windows: the members' probabilities averaged (``ensemble``)
+        or the main model's alone."""
         if not windows:
             return np.zeros((0, INPUT_W // 4, len(ALPHABET) + 1), np.float32)
+        x = to_input(windows)
+        sessions = self._sessions if ensemble else self._sessions[:1]
         with self._lock:
-            out = self._session.run(None, {self._input: to_input(windows)})[0]
-        return _log_softmax(out.astype(np.float32))
+            outs = [_log_softmax(s.run(None, {name: x})[0].astype(np.float32)) for s, name in sessions]
+        if len(outs) == 1:
+            return outs[0]
+        return (np.logaddexp.reduce(np.stack(outs), axis=0) - math.log(len(outs))).astype(np.float32)
 
-    def read(self, windows: list[np.ndarray], top_n: int = 10, beam: bool = True) -> list[OcrReading]:
+    def read(
+        self, windows: list[np.ndarray], top_n: int = 10, beam: bool = True, ensemble: bool = True
+    ) -> list[OcrReading]:
+        """Decode each window: greedy string + per-character confidences, and (``beam``) the top-N."""
         readings = []
-        for lp in self.log_probs(windows):
+        for lp in self.log_probs(windows, ensemble=ensemble):
             text, confs = greedy_decode(lp)
             if beam:
                 cands = beam_decode(lp, top_n=top_n)

@@ -10,6 +10,7 @@ from alpr_lib.recognition.ocr import (
     PlateOCR,
     beam_decode,
     cut_window,
+    default_companion_paths,
     default_model_path,
     greedy_decode,
     sha256_of,
@@ -93,3 +94,34 @@ def test_beam_never_returns_impossible_strings():
     cands = beam_decode(lp, top_n=10, prune=1e-3)
     assert cands[0].plate == "AB"
     assert all(math.isfinite(c.logprob) and 0 < c.confidence <= 100 for c in cands)
+
+
+def test_shipped_ensemble_members_are_pinned_and_verified(tmp_path):
+    ocr = PlateOCR()
+    assert [p.name for p in ocr.companion_paths] == [p.name for p in default_companion_paths()]
+    for path in default_companion_paths():
+        assert verify_model(path) == path.with_name(path.name + ".sha256").read_text().split()[0]
+    bad = tmp_path / "member.onnx"
+    member = default_companion_paths()[0]
+    data = bytearray(member.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    shutil.copy(member.with_name(member.name + ".sha256"), tmp_path / "member.onnx.sha256")
+    with pytest.raises(RecognitionError, match=r"ensemble member.*checksum"):
+        PlateOCR(companions=[bad])
+
+
+def test_a_named_model_is_read_alone_and_the_ensemble_averages_probabilities():
+    """A candidate model passed by path is measured without the shipped members; the ensemble's
+    log-probabilities are the log of its members' averaged probabilities."""
+    assert PlateOCR(default_model_path()).companion_paths == ()
+    rng = np.random.default_rng(5)
+    p = render_plate("KZ4419", rng, "TX", height=36)
+    h, w = p.image.shape[:2]
+    windows = [cut_window(p.image, np.float32([[0, 0], [w, 0], [w, h], [0, h]]))]
+    ens = PlateOCR()
+    members = [PlateOCR(path) for path in (default_model_path(), *default_companion_paths())]
+    probs = np.mean([np.exp(m.log_probs(windows)) for m in members], axis=0)
+    assert np.allclose(np.exp(ens.log_probs(windows)), probs, atol=1e-5)
+    assert np.allclose(ens.log_probs(windows, ensemble=False), members[0].log_probs(windows), atol=1e-6)
+    assert not np.allclose(members[0].log_probs(windows), members[1].log_probs(windows), atol=1e-3)

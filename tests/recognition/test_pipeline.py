@@ -42,7 +42,7 @@ def test_a_line_joined_to_small_print_above_it_is_still_a_box():
     assert len(boxes) == 1 and scores[0] > 0.7
     x0, y0 = boxes[0].min(0)
     x1, y1 = boxes[0].max(0)
-    assert x0 <= 50 and x1 >= 95 and y1 >= 60
+    assert x0 <= 50 and y0 <= 50 and x1 >= 95 and y1 >= 60
 
 
 def test_detector_finds_the_plate_in_scenes(engine, scenes):
