@@ -319,6 +319,14 @@ class TextLineReader:
         """The per-step class probabilities (T x classes) of one BGR line image, resized to 48 px tall."""
         return self._probs([line], [_input_width(line)])[0]
 
+    def box_step_probs(self, image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+        """``step_probs`` of the box ``quad`` of a BGR image, rectified straight to the input size."""
+        q = np.asarray(quad, np.float32)
+        w = float(np.linalg.norm(q[1] - q[0]))
+        h = float(np.linalg.norm(q[3] - q[0]))
+        width = _width_for(w, h)
+        return self._probs([cut_window(image, q, size=(width, _REC_H))], [width])[0]
+
     def read(self, lines: list[np.ndarray]) -> list[tuple[str, float]]:
         """(text, mean character probability) for each BGR line image (any size)."""
         out: list[tuple[str, float]] = [("", 0.0)] * len(lines)
@@ -339,7 +347,9 @@ class TextLineReader:
         """N x T x classes probabilities of line images resized to 48 px x ``widths`` (zero-padded)."""
         x = np.zeros((len(images), 3, _REC_H, max(widths)), np.float32)
         for k, (im, w) in enumerate(zip(images, widths, strict=True)):
-            r = cv2.resize(im, (w, _REC_H), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+            if im.shape[:2] != (_REC_H, w):
+                im = cv2.resize(im, (w, _REC_H), interpolation=cv2.INTER_LINEAR)
+            r = im.astype(np.float32)
             x[k, :, :, :w] = (r / 127.5 - 1.0).transpose(2, 0, 1)
         with self._lock:
             return self._session.run(None, {self._input: x})[0]
@@ -361,7 +371,12 @@ class TextLineReader:
 
 def _input_width(line: np.ndarray) -> int:
     """The recognizer's input width for a line image scaled to 48 px tall (aspect kept, bounded)."""
-    return max(16, min(_REC_MAX_W, round(_REC_H * line.shape[1] / max(1, line.shape[0]))))
+    return _width_for(line.shape[1], line.shape[0])
+
+
+def _width_for(width: float, height: float) -> int:
+    """The recognizer's input width for a line ``width`` x ``height`` scaled to 48 px tall (bounded)."""
+    return max(16, min(_REC_MAX_W, round(_REC_H * width / max(1.0, height))))
 
 
 def plate_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:

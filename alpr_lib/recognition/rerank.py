@@ -23,7 +23,6 @@ import math
 import numpy as np
 
 from .formats import ALPHABET
-from .ocr import cut_window
 from .region import TextLineReader
 
 __all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood"]
@@ -31,7 +30,6 @@ __all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood"]
 #: Log units per unit of second-reader log-likelihood difference, and the largest difference counted.
 WEIGHT = 0.5
 CAP = 2.0
-_REC_H = 48
 _MIN_LL = -1e4
 
 
@@ -74,12 +72,7 @@ class SecondReader:
 
     def step_log_probs(self, image: np.ndarray, quad: np.ndarray) -> np.ndarray:
         """T x 37 log-probabilities of the box ``quad`` (the detector's box as it is) of a BGR image."""
-        q = np.asarray(quad, np.float32)
-        qw = float(np.linalg.norm(q[1] - q[0]))
-        qh = max(1.0, float(np.linalg.norm(q[3] - q[0])))
-        width = max(32, min(640, round(_REC_H * qw / qh)))
-        line = cut_window(image, q, size=(width, _REC_H))
-        probs = self.reader.step_probs(line)
+        probs = self.reader.box_step_probs(image, quad)
         folded = probs[:, self._src] @ self._fold
         folded[:, 0] = 1.0 - folded[:, 1:].sum(1)
         return np.log(np.clip(folded, 1e-8, None))
