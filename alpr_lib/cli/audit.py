@@ -6,9 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -26,6 +24,7 @@ from alpr_lib.cli._common import (
     wide_option,
 )
 from alpr_lib.private_files import write_private_atomic
+from alpr_lib.review.query_text import compact_query
 from alpr_lib.stores import anchor_audit_log, verify_audit_log
 
 
@@ -121,52 +120,6 @@ def _check_action(name: str | None) -> None:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     raise click.ClickException(f"unknown action {name!r}{hint}; the actions are: {', '.join(known)}")
-
-
-def _local(text: str, zone: ZoneInfo) -> str:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if moment.tzinfo is None:
-        return text
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _flat(prefix: str, value: Any) -> list[tuple[str, Any]]:
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in _flat(f"{prefix}.{key}" if prefix else key, item)]
-    return [(prefix, value)]
-
-
-def compact_query(text: str | None, zone: ZoneInfo) -> str:
-    """An audit record's query as ``key=value; ...`` for a terminal: nulls left out, lists as text, nested keys
-    dotted, and a resolved ``*_utc`` bound shown in local time only where the bound as typed is missing."""
-    if not text:
-        return ""
-    try:
-        query = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(query, dict):
-        return str(query)
-    pairs = _flat("", query)
-    given = {key for key, value in pairs if value is not None}
-    parts = []
-    for key, value in pairs:
-        if value is None:
-            continue
-        if key.endswith("_utc") and isinstance(value, str):
-            base = key.removesuffix("_utc")
-            if base in given:
-                continue  # the bound as the user typed it says the same
-            key, value = base, _local(value, zone)
-        if isinstance(value, list):
-            value = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "(none)"
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        parts.append(f"{key}={value}")
-    return "; ".join(parts)
 
 
 def _filters(**given: str | None) -> str:

@@ -8,13 +8,14 @@ Every figure comes from an audited action (``audit.review``, ``audit.read``, ``a
 from __future__ import annotations
 
 import html
-import json
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ipywidgets as widgets
 import polars as pl
 
+from alpr_lib.review.query_text import compact_query
 from alpr_lib.review.rules import RULE_IDS
 from alpr_lib.timeutil import utc_now
 from alpr_lib.viz.panels import frame_html, panel
@@ -24,28 +25,6 @@ __all__ = ["PERIODS", "AuditView", "build"]
 PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90, "last 365 days": 365}
 _RECORD_COLUMNS = ("seq", "time", "username", "action", "outcome", "purpose", "case_number", "result_count",
                    "client", "query", "reason")
-
-
-def compact_query(text: str | None) -> str:
-    """An audit record's queried elements as ``key=value; ...`` (nulls left out) for a person to read."""
-    if not text:
-        return ""
-    try:
-        query = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(query, dict):
-        return str(query)
-    parts = []
-    for key, value in query.items():
-        if value is None or value == [] or key in ("synthetic_clock",):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(map(str, value[:20])) + (" ..." if len(value) > 20 else "")
-        elif isinstance(value, dict):
-            value = json.dumps(value, sort_keys=True)
-        parts.append(f"{key}={value}")
-    return "; ".join(parts)
 
 
 class AuditView:
@@ -131,7 +110,9 @@ class AuditView:
                  f"{html.escape(done['finding'])}</p>") if done else "<p><i>Not yet reviewed.</i></p>"
         records = self.records.filter(pl.col("seq").is_in(list(flag.records))) if self.records.height else self.records
         if records.height:
-            records = records.with_columns(pl.col("query").map_elements(compact_query, return_dtype=pl.String))
+            zone = ZoneInfo(self.zone)
+            records = records.with_columns(pl.col("query").map_elements(
+                lambda q: compact_query(q, zone, max_items=20), return_dtype=pl.String))
         table = frame_html(records, css_class="alpr-flag-records", columns=_RECORD_COLUMNS, zone=self.zone,
                            empty="the flag's records are outside the period shown")
         self.detail.value = (f"<h4 style='margin:4px 0'>{html.escape(flag.rule)} — {html.escape(flag.username)} "

@@ -21,8 +21,9 @@ from click.testing import CliRunner
 
 import alpr_lib as alpr
 from alpr_lib.cli._common import TableView, render_table
-from alpr_lib.cli.audit import compact_query, known_actions
+from alpr_lib.cli.audit import known_actions
 from alpr_lib.cli.main import cli
+from alpr_lib.review.query_text import compact_query
 from tests.conftest import StoreKit, random_reads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,6 +154,10 @@ def test_compact_query_reads_as_text():
                                          "completed_at=2026-06-02 13:30:00; plates_returned=7ABK123, 7A8K123; "
                                          "settings.lockout_failures=5; regions=(none)")
     assert compact_query("{}", zone) == ""
+    # the dashboard shows long lists cut, and a demo's planted record says so in both
+    planted = json.dumps({"plates_returned": [f"P{i}" for i in range(30)], "synthetic_clock": True})
+    assert compact_query(planted, zone, max_items=3) == "plates_returned=P0, P1, P2 ...; synthetic_clock=yes"
+    assert compact_query(planted, zone).count(", ") == 29
 
 
 def test_long_text_wraps_to_the_terminal_and_wide_shows_it_whole():
