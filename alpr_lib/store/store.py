@@ -38,7 +38,7 @@ from alpr_lib.records import settings as settings_rows
 from alpr_lib.records.migrations import migrate
 from alpr_lib.timeutil import iso, utc_now
 
-__all__ = ["STORE_KINDS", "Store", "open_for_upgrade", "records_url_of", "resolve_store_path"]
+__all__ = ["STORE_KINDS", "Store", "open_for_upgrade", "records_url_of", "resolve_store_path", "store_kind"]
 
 STORE_KINDS = ("operational", "training")
 
@@ -49,6 +49,16 @@ def resolve_store_path(store: str | os.PathLike | None) -> Path:
     if not value:
         raise StoreError("no store given: pass store=... (or --store) or set ALPR_STORE to the store directory")
     return Path(value).expanduser()
+
+
+def store_kind(path: Path) -> str | None:
+    """The ``kind`` a store's store.toml names, or None where there is no readable store (yet) at ``path``;
+    for a caller that only asks which kind of store a path holds (``Store.open`` checks it in full)."""
+    try:
+        kind = tomllib.loads((Path(path) / "store.toml").read_text(encoding="utf-8")).get("kind")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def records_url_of(meta: dict) -> str | None:

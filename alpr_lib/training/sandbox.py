@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from alpr_lib.audit.events import AuditRecord
 from alpr_lib.errors import StoreError, ValidationError
-from alpr_lib.store.store import Store, resolve_store_path
+from alpr_lib.store.store import Store, resolve_store_path, store_kind
 from alpr_lib.timeutil import iso, utc_now
 
 __all__ = ["SANDBOX_DIR", "SANDBOX_READS", "SANDBOX_START", "build_sandbox", "sandbox_login", "sandbox_path"]
@@ -38,11 +37,8 @@ SANDBOX_START = date(2025, 12, 1)
 def sandbox_path(store: str | os.PathLike | None = None) -> Path:
     """The sandbox of the operational store ``store`` (default ``ALPR_STORE``); a training store is its own."""
     path = resolve_store_path(store)
-    try:
-        kind = tomllib.loads((path / "store.toml").read_text()).get("kind")
-    except (OSError, tomllib.TOMLDecodeError):
-        kind = None  # not a store (yet): Store.open says so when the sandbox is opened
-    return path if kind == "training" else path / SANDBOX_DIR
+    # not a store (yet): None, and Store.open says so when the sandbox is opened
+    return path if store_kind(path) == "training" else path / SANDBOX_DIR
 
 
 def sandbox_login(store: str | os.PathLike | None = None, username: str | None = None,
