@@ -28,6 +28,7 @@ SERVICE_PORT = int(env("ALPR_SERVICE_PORT", "8470"))
 SERVICE_URL = f"http://{SERVICE_HOST}:{SERVICE_PORT}"
 NOTEBOOKS = env("ALPR_HUB_NOTEBOOKS", "/srv/alpr/workbench")  # notebooks/ and dashboards/ given to each analyst
 SESSION_HOURS = float(env("ALPR_HUB_SESSION_HOURS", "8"))  # keep equal to the department's session_max_hours
+IDLE_MINUTES = float(env("ALPR_HUB_IDLE_MINUTES", "30"))  # keep equal to session_idle_minutes; 0: never cull
 TOTP = env("ALPR_HUB_TOTP", "1").lower() in ("1", "yes", "true", "on")
 
 # ---------------------------------------------------------------------------------------------- network
@@ -69,6 +70,22 @@ c.JupyterHub.services = [{
 c.JupyterHub.load_roles = [
     {"name": "user", "scopes": ["self", "access:services!service=alpr"]},
 ]
+
+# ---------------------------------------------------------------------------------------------- idle servers
+# A kernel's Hub token opens an ALPR session without a password for as long as its server runs, so a server
+# left idle is stopped (and its token with it) after the door's own idle time; a server's activity reaches the
+# Hub every 5 minutes, so it is stopped 30-35 minutes after its last use.
+if IDLE_MINUTES > 0:
+    c.JupyterHub.services.append({
+        "name": "idle-culler",
+        "command": [str(BIN / "python"), "-m", "jupyterhub_idle_culler", f"--timeout={round(IDLE_MINUTES * 60)}",
+                    f"--cull-every={max(10, min(300, round(IDLE_MINUTES * 6)))}"],
+    })
+    c.JupyterHub.load_roles.append({
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    })
 
 # ---------------------------------------------------------------------------------------------- user servers
 # Each analyst's server and kernels run as their own OS account (LocalProcessSpawner: the Hub runs as root).

@@ -56,7 +56,8 @@ packages() {
   if [ "${#need[@]}" -gt 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; fi
   # npm's package: Debian's node-configurable-http-proxy only runs under Debian's own node
   configurable-http-proxy --version >/dev/null 2>&1 || npm install -g --silent configurable-http-proxy@5
-  [ -x "$ALPR_HUB_BIN/jupyterhub" ] || (cd "$REPO" && bash scripts/setup.sh hub)
+  { [ -x "$ALPR_HUB_BIN/jupyterhub" ] && "$ALPR_HUB_BIN/python" -c "import jupyterhub_idle_culler" 2>/dev/null; } ||
+    (cd "$REPO" && bash scripts/setup.sh hub)
 }
 
 accounts() {
@@ -151,6 +152,8 @@ env_file() {
 ALPR_SRV=$ALPR_SRV
 ALPR_HUB_STATE=$ALPR_HUB_STATE
 ALPR_HUB_TOTP=${ALPR_HUB_TOTP:-1}
+ALPR_HUB_SESSION_HOURS=${ALPR_HUB_SESSION_HOURS:-8}
+ALPR_HUB_IDLE_MINUTES=${ALPR_HUB_IDLE_MINUTES:-30}
 ALPR_HUB_BIN=$ALPR_HUB_BIN
 ALPR_HUB_PORT=$ALPR_HUB_PORT
 ALPR_HUB_NOTEBOOKS=$WORKBENCH

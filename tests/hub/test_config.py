@@ -33,7 +33,7 @@ def test_the_hub_listens_on_loopback_and_signs_in_with_alpr_accounts_and_a_secon
 def test_the_service_runs_as_its_own_account_and_kernels_reach_it_by_their_hub_token(monkeypatch):
     c = _load(monkeypatch, ALPR_SERVICE_USER="alpr-svc", ALPR_SERVICE_STORE="/srv/alpr/store",
               ALPR_SERVICE_PORT="8470")
-    (service,) = c.JupyterHub.services
+    service = next(s for s in c.JupyterHub.services if s["name"] == "alpr")
     assert service["name"] == "alpr" and service["user"] == "alpr-svc" and service["url"] == "http://127.0.0.1:8470"
     assert service["command"][1:] == ["serve", "--store", "/srv/alpr/store", "--host", "127.0.0.1", "--port", "8470",
                                       "--hub-auth"]
@@ -50,3 +50,18 @@ def test_up_sh_is_valid_bash_and_refuses_an_unknown_step():
     assert subprocess.run(["bash", "-n", str(DEPLOY / "up.sh")], capture_output=True).returncode == 0
     done = subprocess.run(["bash", str(DEPLOY / "up.sh"), "teardown"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+def test_idle_servers_are_stopped_after_the_doors_idle_time(monkeypatch):
+    """A kernel's Hub token opens a session without a password while its server runs: the culler stops a server
+    left idle for session_idle_minutes (30), with the scopes it needs and no more."""
+    c = _load(monkeypatch, ALPR_HUB_BIN="/opt/alpr/bin")
+    culler = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
+    assert culler["command"][:3] == ["/opt/alpr/bin/python", "-m", "jupyterhub_idle_culler"]
+    assert "--timeout=1800" in culler["command"] and "--cull-every=180" in culler["command"]
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
+    assert role["services"] == ["idle-culler"]
+    assert set(role["scopes"]) == {"list:users", "read:users:activity", "read:servers", "delete:servers"}
+    assert "--timeout=600" in next(s for s in _load(monkeypatch, ALPR_HUB_IDLE_MINUTES="10").JupyterHub.services
+                                   if s["name"] == "idle-culler")["command"]
+    assert [s["name"] for s in _load(monkeypatch, ALPR_HUB_IDLE_MINUTES="0").JupyterHub.services] == ["alpr"]

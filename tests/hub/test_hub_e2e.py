@@ -368,6 +368,19 @@ def test_the_service_account_alone_owns_the_store_key_and_checkpoints(hub):
         assert oct((hub.homes / name).stat().st_mode & 0o777) == "0o700"
 
 
+def test_the_idle_culler_lists_the_servers_with_the_scopes_it_was_given(hub):
+    """The culler (a Hub service) makes its first pass at start: it lists the users and their servers through
+    the Hub API with its own role; a missing scope would show as 403 on its requests in the Hub's log."""
+    log = hub.base / "hub.log"
+    listed = re.compile(r"\b200 GET /hub/api/users\S* \(idle-culler@127\.0\.0\.1\)")
+    deadline = time.monotonic() + 60
+    while not listed.search(log.read_text(errors="replace")) and time.monotonic() < deadline:
+        time.sleep(1)
+    text = log.read_text(errors="replace")
+    assert listed.search(text), "the idle culler never listed the users:\n" + text[-3000:]
+    assert not re.search(r"\b40[13] \w+ \S+ \(idle-culler@", text), text[-3000:]
+
+
 def test_an_analyst_signs_in_once_and_works_through_the_service_only(hub):
     store_file = hub.any_store_file()
     probe = PROBE
