@@ -51,12 +51,26 @@ def resolve_store_path(store: str | os.PathLike | None) -> Path:
     return Path(value).expanduser()
 
 
+def _read_meta(path: Path) -> dict:
+    """A store's store.toml as written; StoreError when there is none or it is not valid TOML."""
+    meta_path = path / "store.toml"
+    if not meta_path.exists():
+        raise StoreError(
+            f"{path} is not an ALPR store (no store.toml). Create one with `alpr init --store {path}` "
+            f"or a demo with `alpr demo --store {path}`"
+        )
+    try:
+        return tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StoreError(f"{meta_path} is damaged: {exc}") from None
+
+
 def store_kind(path: Path) -> str | None:
     """The ``kind`` a store's store.toml names, or None where there is no readable store (yet) at ``path``;
     for a caller that only asks which kind of store a path holds (``Store.open`` checks it in full)."""
     try:
-        kind = tomllib.loads((Path(path) / "store.toml").read_text(encoding="utf-8")).get("kind")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        kind = _read_meta(Path(path)).get("kind")
+    except (StoreError, OSError, UnicodeDecodeError):
         return None
     return kind if isinstance(kind, str) else None
 
@@ -224,15 +238,7 @@ class Store:
     def _open(cls, path: str | os.PathLike | None = None) -> Store:
         path = resolve_store_path(path)
         meta_path = path / "store.toml"
-        if not meta_path.exists():
-            raise StoreError(
-                f"{path} is not an ALPR store (no store.toml). Create one with `alpr init --store {path}` "
-                f"or a demo with `alpr demo --store {path}`"
-            )
-        try:
-            meta = tomllib.loads(meta_path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise StoreError(f"{meta_path} is damaged: {exc}") from None
+        meta = _read_meta(path)
         if meta.get("kind") not in STORE_KINDS or not meta.get("store_id"):
             raise StoreError(f"{meta_path} is damaged: it must name a store_id and a kind in {STORE_KINDS}")
         store = cls(path, meta)
