@@ -180,6 +180,27 @@ class _Plate:
     logp: np.ndarray | None = None
 
 
+@dataclass
+class _Memo:
+    """What one ``recognize`` call has already computed per proposal box (keyed by the box's bytes), so
+    that the fallback pass, which reads the first pass's proposals together with its own, computes only
+    the new boxes: the verifier's log-odds, the first-pass reading, each re-read window's reading and the
+    second reader's reading of a plate's box."""
+
+    odds: dict[bytes, float] = field(default_factory=dict)
+    first: dict[bytes, OcrReading] = field(default_factory=dict)
+    second: dict[tuple[bytes, int], OcrReading] = field(default_factory=dict)
+    logp: dict[bytes, np.ndarray] = field(default_factory=dict)
+
+
+def _memoized(memo: dict, keys: list, compute) -> list:
+    """``memo[k]`` for each key, computing the missing ones in one batch with ``compute(missing_keys)``."""
+    missing = [k for k in dict.fromkeys(keys) if k not in memo]
+    if missing:
+        memo.update(zip(missing, compute(missing), strict=True))
+    return [memo[k] for k in keys]
+
+
 def _greedy_score(r: OcrReading) -> float:
     if not r.plate:
         return -math.inf
@@ -350,20 +371,32 @@ class PlateRecognizer:
                 props.append(Proposal(p.quad + np.float32([x0, y0]), p.score, p.merged))
         return props
 
-    def _read(self, image: np.ndarray, props: list[Proposal]) -> list[PlateResult]:
-        """OCR the proposals and rank their candidates; one result per plate region, best first."""
+    def _read(self, image: np.ndarray, props: list[Proposal], memo: _Memo | None = None) -> list[_Plate]:
+        """OCR the proposals and rank their candidates; one plate per plate region, best first. ``memo``
+        holds what an earlier call on the same image computed for the same boxes."""
+        memo = memo if memo is not None else _Memo()
         ih, iw = image.shape[:2]
         scored = [(p, _geometry_bonus(p, ih, iw) - (1.0 if _dominated(p, props) else 0.0)) for p in props]
         scored = [(p, g) for p, g in scored if g > -math.inf]
         scored.sort(key=lambda pg: -(pg[0].height * pg[0].score))
         scored = scored[:_MAX_PROPOSALS]
+        keys = [p.quad.tobytes() for p, _g in scored]
+        box = {k: p for k, (p, _g) in zip(keys, scored, strict=True)}
         if self.verifier_weight and scored:
-            odds = np.clip(self.verifier.log_odds(image, [p for p, _g in scored]), -_VERIFIER_CLIP, _VERIFIER_CLIP)
+            odds = _memoized(memo.odds, keys, lambda ks: self.verifier.log_odds(image, [box[k] for k in ks]))
+            odds = np.clip(np.asarray(odds, np.float32), -_VERIFIER_CLIP, _VERIFIER_CLIP)
             scored = [(p, g + self.verifier_weight * float(o)) for (p, g), o in zip(scored, odds, strict=True)]
         # pass 1: one window per proposal, greedy decoding, the main model alone (it only picks the
         # proposals to re-read; the ensemble changed nothing there on the validation scenes, at 3x the time)
-        windows = [cut_window(image, expand_quad(p.quad, *_VARIANTS[_PASS1])) for p, _g in scored]
-        first = self.ocr.read(windows, beam=False, ensemble=False)
+        first = _memoized(
+            memo.first,
+            keys,
+            lambda ks: self.ocr.read(
+                [cut_window(image, expand_quad(box[k].quad, *_VARIANTS[_PASS1])) for k in ks],
+                beam=False,
+                ensemble=False,
+            ),
+        )
         pre = [
             (_greedy_score(r) + format_bonus(r.plate, self.default_region) + g, i)
             for i, (r, (_p, g)) in enumerate(zip(first, scored, strict=True))
@@ -371,12 +404,16 @@ class PlateRecognizer:
         pre.sort(reverse=True)
         keep = [i for s, i in pre[:_BEAM_PROPOSALS] if s > -math.inf]
         # pass 2: the best proposals, every window variant, beam search + format corrections
-        win2, owners = [], []
-        for i in keep:
-            for variant in _VARIANTS:
-                win2.append(cut_window(image, expand_quad(scored[i][0].quad, *variant)))
-                owners.append(i)
-        second = self.ocr.read(win2, top_n=max(self.top_n, 10), beam=True)
+        owners = [i for i in keep for _v in _VARIANTS]
+        second = _memoized(
+            memo.second,
+            [(keys[i], v) for i in keep for v in range(len(_VARIANTS))],
+            lambda kvs: self.ocr.read(
+                [cut_window(image, expand_quad(box[k].quad, *_VARIANTS[v])) for k, v in kvs],
+                top_n=max(self.top_n, 10),
+                beam=True,
+            ),
+        )
         groups: list[dict] = []
         for i, reading in zip(owners, second, strict=True):
             p, g = scored[i]
@@ -396,7 +433,10 @@ class PlateRecognizer:
         plates.sort(key=lambda p: (-p.result.score, p.result.plate))
         if self.use_second_reader:
             for p in plates[:_RERANK_RESULTS]:
+                key = p.result.quad.tobytes()
+                p.logp = memo.logp.get(key)
                 p.result = self._rank(image, p, None, vote=True)
+                memo.logp[key] = p.logp
             plates.sort(key=lambda p: (-p.result.score, p.result.plate))
         return plates
 
@@ -410,12 +450,13 @@ class PlateRecognizer:
         t0 = time.perf_counter()
         ih, iw = image.shape[:2]
         props = self._detect(image, rois)
-        plates = self._read(image, props)
+        memo = _Memo()
+        plates = self._read(image, props, memo)
         passes = 1
         weak = not plates or plates[0].result.confidence < self.fallback_below
         if weak and self.fallback_max_side and max(ih, iw) > 1.25 * self.detector.max_side:
             props = props + self._detect(image, rois, max_side=self.fallback_max_side)
-            plates = self._read(image, props)
+            plates = self._read(image, props, memo)
             passes = 2
         if plates:  # the best region is reported unless hopeless; others only when confident
             plates = plates[:1] + [
