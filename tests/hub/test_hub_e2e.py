@@ -9,7 +9,8 @@ Hub-managed service, and each analyst's server as their own OS account. In headl
 another host aborted and recorded: none may happen) an analyst signs in to the Hub with password and one-time
 code, runs notebook 01 (``alpr.login()`` needs no password: the kernel's Hub token), finds that code in the kernel
 cannot open a store file, the key, the checkpoints or the records database, and renders a dashboard through the
-Hub; the trainee is refused by the same path. The audit log names them, and the client.
+Hub; the trainee is refused by the same path. The audit log names them, and the client. Last, a server left open
+and idle is stopped by the Hub's idle culler, and its token is refused from then on.
 
 Needs root (useradd), Debian chromium, configurable-http-proxy and PostgreSQL; every account, process and
 server it starts is removed at the end.
@@ -18,6 +19,7 @@ server it starts is removed at the end.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import pwd
@@ -174,6 +176,7 @@ class Deployment:
         }
         self.passwords: dict[str, str] = {}
         self.totp: dict[str, pyotp.TOTP] = {}
+        self.used_steps: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -252,7 +255,13 @@ def _sign_in(page, deployment: Deployment, name: str) -> None:
     page.wait_for_selector("#username_input", timeout=60_000)
     page.fill("#username_input", name)
     page.fill("#password_input", deployment.passwords[name])
-    page.fill("#otp_input", deployment.totp[name].now())
+    totp = deployment.totp[name]
+    # the Hub takes a code only from a later time step than the last one it took for this user
+    while totp.timecode(datetime.datetime.now()) <= deployment.used_steps.get(name, -1):
+        time.sleep(1)
+    now = datetime.datetime.now()
+    deployment.used_steps[name] = totp.timecode(now)
+    page.fill("#otp_input", totp.at(now))
     page.click("#login_submit")
 
 
@@ -444,7 +453,8 @@ def test_a_wrong_one_time_code_is_refused_on_the_hub_login_form(hub):
         page.wait_for_selector(".login_error", timeout=30_000)
         assert "wrong one-time code" in page.locator(".login_error").inner_text()
         page.fill("#password_input", "not-the-password-1")
-        page.fill("#otp_input", hub.totp["analyst"].at(time.time() + 30))  # the next step: unused
+        hub.used_steps["analyst"] = hub.totp["analyst"].timecode(datetime.datetime.now()) + 1  # the next step
+        page.fill("#otp_input", hub.totp["analyst"].generate_otp(hub.used_steps["analyst"]))
         page.click("#login_submit")
         page.wait_for_selector(".login_error", timeout=30_000)
         assert "unknown username or wrong password" in page.locator(".login_error").inner_text()
@@ -468,3 +478,74 @@ def test_a_dashboard_renders_through_the_hub_in_the_users_own_server(hub):
         _outside_requests_are_none(outside)
     rows = [r for r in hub.audit()[before:] if r["username"] == "auditor"]
     assert any(_surface(r) == "dashboard" and r["outcome"] == "allowed" and r["action"] != "login" for r in rows), rows
+
+
+def _environ_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def _pids(match) -> list[int]:
+    """Processes whose (uid, command line) ``match`` accepts."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if match(proc.stat().st_uid, cmdline):
+                out.append(int(proc.name))
+    return out
+
+
+def _hub_user(url: str, token: str) -> int:
+    """The Hub's answer (HTTP status) to ``GET /hub/api/user`` with ``token``: 200 while it is valid."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/hub/api/user", headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_an_idle_server_is_stopped_by_the_culler_and_its_token_dies_with_it(hub):
+    """Last in this module: the analyst's server is left open and idle. The Hub's culler, with the token and
+    role the Hub gave it (read from its process; the timeout shortened from the configured 30 minutes to 5 s,
+    which test_config checks), stops it; the Hub then refuses the server's token, so the kernel's token no
+    longer opens an ALPR session at the service either."""
+    import httpx
+
+    uid = pwd.getpwnam("analyst").pw_uid
+    with watched_page(f"{hub.url}/hub/login?next=/user/analyst/lab") as (page, outside, _console), \
+            _evidence(page, hub.base, "analyst-idle"):
+        _sign_in(page, hub, "analyst")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
+        _outside_requests_are_none(outside)
+    # the browser is gone without signing out: the server (and the token its kernels would get) stays
+    servers = _pids(lambda owner, cmd: owner == uid and "jupyterhub-singleuser" in cmd)
+    assert servers, "the analyst's server did not start"
+    token = _environ_of(servers[0])["JUPYTERHUB_API_TOKEN"]
+    assert _hub_user(hub.url, token) == 200
+    culler_env = _environ_of(_pids(lambda owner, cmd: "jupyterhub_idle_culler" in cmd)[0])
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+           "JUPYTERHUB_API_TOKEN": culler_env["JUPYTERHUB_API_TOKEN"]}
+    culler = subprocess.Popen([str(BIN / "python"), "-m", "jupyterhub_idle_culler", "--timeout=5", "--cull-every=5",
+                               f"--url={culler_env['JUPYTERHUB_API_URL']}"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and _server_running(hub, "analyst"):
+            time.sleep(1)
+        stopped = not _server_running(hub, "analyst")
+    finally:
+        culler.terminate()
+        output = culler.communicate(timeout=30)[0]
+    assert stopped, "the culler did not stop the idle server:\n" + output[-3000:]
+    log = (hub.base / "hub.log").read_text(errors="replace")
+    assert re.search(r"\b20[24] DELETE /hub/api/users/analyst/server \S* ?\(idle-culler@127\.0\.0\.1\)", log), \
+        log[-3000:]
+    assert _hub_user(hub.url, token) == 403
+    answer = httpx.post(f"http://127.0.0.1:{hub.service_port}/session/hub",
+                        headers={"Authorization": f"token {token}"}, timeout=30)
+    assert answer.status_code in (401, 403), answer.text
