@@ -404,10 +404,10 @@ class PlateRecognizer:
         pre.sort(reverse=True)
         keep = [i for s, i in pre[:_BEAM_PROPOSALS] if s > -math.inf]
         # pass 2: the best proposals, every window variant, beam search + format corrections
-        owners = [i for i in keep for _v in _VARIANTS]
+        jobs = [(i, v) for i in keep for v in range(len(_VARIANTS))]  # (proposal, window variant)
         second = _memoized(
             memo.second,
-            [(keys[i], v) for i in keep for v in range(len(_VARIANTS))],
+            [(keys[i], v) for i, v in jobs],
             lambda kvs: self.ocr.read(
                 [cut_window(image, expand_quad(box[k].quad, *_VARIANTS[v])) for k, v in kvs],
                 top_n=max(self.top_n, 10),
@@ -415,7 +415,7 @@ class PlateRecognizer:
             ),
         )
         groups: list[dict] = []
-        for i, reading in zip(owners, second, strict=True):
+        for (i, _v), reading in zip(jobs, second, strict=True):
             p, g = scored[i]
             group = next((gr for gr in groups if _iou(gr["quad"], p.quad) > 0.3), None)
             if group is None:

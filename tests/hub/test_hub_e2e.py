@@ -83,15 +83,25 @@ def _uid(name: str) -> int | None:
         return None
 
 
+def _pids(uid: int | None = None, command: str = "") -> list[int]:
+    """Processes running as ``uid`` (their real uid; any when None) whose command line holds ``command``."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, StopIteration):
+            if uid is not None:
+                real = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("Uid:"))
+                if int(real.split()[1]) != uid:
+                    continue
+            if command and command not in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                continue
+            out.append(int(proc.name))
+    return out
+
+
 def _kill_processes_of(uid: int) -> None:
     """Stop what is left running as a test account (by process id): its server, kernels, the service."""
     for _ in range(2):
-        pids = []
-        for status in Path("/proc").glob("[0-9]*/status"):
-            with contextlib.suppress(OSError):
-                real = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
-                if int(real.split()[1]) == uid:
-                    pids.append(int(status.parent.name))
+        pids = _pids(uid)
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -349,13 +359,7 @@ def _sign_out(page, deployment: Deployment, name: str) -> None:
 
 
 def _server_running(deployment: Deployment, name: str) -> bool:
-    uid = pwd.getpwnam(name).pw_uid
-    for status in Path("/proc").glob("[0-9]*/status"):
-        with contextlib.suppress(OSError, StopIteration):
-            real = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
-            if int(real.split()[1]) == uid:
-                return True
-    return False
+    return bool(_pids(pwd.getpwnam(name).pw_uid))
 
 
 def _outside_requests_are_none(outside: list[str]) -> None:
@@ -485,28 +489,11 @@ def _environ_of(pid: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
 
 
-def _pids(match) -> list[int]:
-    """Processes whose (uid, command line) ``match`` accepts."""
-    out = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError):
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if match(proc.stat().st_uid, cmdline):
-                out.append(int(proc.name))
-    return out
-
-
 def _hub_user(url: str, token: str) -> int:
     """The Hub's answer (HTTP status) to ``GET /hub/api/user`` with ``token``: 200 while it is valid."""
-    import urllib.error
-    import urllib.request
+    import httpx
 
-    request = urllib.request.Request(f"{url}/hub/api/user", headers={"Authorization": f"token {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    return httpx.get(f"{url}/hub/api/user", headers={"Authorization": f"token {token}"}, timeout=10).status_code
 
 
 def test_an_idle_server_is_stopped_by_the_culler_and_its_token_dies_with_it(hub):
@@ -516,18 +503,17 @@ def test_an_idle_server_is_stopped_by_the_culler_and_its_token_dies_with_it(hub)
     longer opens an ALPR session at the service either."""
     import httpx
 
-    uid = pwd.getpwnam("analyst").pw_uid
     with watched_page(f"{hub.url}/hub/login?next=/user/analyst/lab") as (page, outside, _console), \
             _evidence(page, hub.base, "analyst-idle"):
         _sign_in(page, hub, "analyst")
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=240_000)
         _outside_requests_are_none(outside)
     # the browser is gone without signing out: the server (and the token its kernels would get) stays
-    servers = _pids(lambda owner, cmd: owner == uid and "jupyterhub-singleuser" in cmd)
+    servers = _pids(pwd.getpwnam("analyst").pw_uid, "jupyterhub-singleuser")
     assert servers, "the analyst's server did not start"
     token = _environ_of(servers[0])["JUPYTERHUB_API_TOKEN"]
     assert _hub_user(hub.url, token) == 200
-    culler_env = _environ_of(_pids(lambda owner, cmd: "jupyterhub_idle_culler" in cmd)[0])
+    culler_env = _environ_of(_pids(command="jupyterhub_idle_culler")[0])
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
            "JUPYTERHUB_API_TOKEN": culler_env["JUPYTERHUB_API_TOKEN"]}
     culler = subprocess.Popen([str(BIN / "python"), "-m", "jupyterhub_idle_culler", "--timeout=5", "--cull-every=5",
