@@ -25,7 +25,7 @@ import numpy as np
 from .formats import ALPHABET
 from .region import TextLineReader
 
-__all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood"]
+__all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood", "greedy_reading"]
 
 #: Log units per unit of second-reader log-likelihood difference, and the largest difference counted.
 WEIGHT = 0.5
@@ -53,6 +53,14 @@ def ctc_log_likelihood(logp: np.ndarray, label: str) -> float:
         alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, ext]
     ll = float(np.logaddexp(alpha[-1], alpha[-2]))
     return ll if math.isfinite(ll) else _MIN_LL
+
+
+def greedy_reading(logp: np.ndarray) -> str:
+    """The best path of per-step log-probabilities (T x 37, class 0 the blank): the most likely class at
+    each step, repeats collapsed, blanks dropped."""
+    best = logp.argmax(1)
+    keep = (best != 0) & np.concatenate(([True], best[1:] != best[:-1]))
+    return "".join(ALPHABET[k - 1] for k in best[keep])
 
 
 class SecondReader:

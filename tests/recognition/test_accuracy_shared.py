@@ -15,5 +15,5 @@ def test_accuracy_floor_on_us_endtoend(engine):
     rows = evaluate(SHARED, read_groundtruth(SHARED / "groundtruth.csv"), engine, top_n=5)
     fig = summarise(rows, 5)
     assert fig["n"] == 144
-    # measured 0.889 / 0.944 / 0.979 (docs/recognition.md); the floor sits one photo under each
-    assert fig["top1"] >= 0.881 and fig["topn"] >= 0.937 and fig["detection_recall"] >= 0.972
+    # measured 0.889 / 0.951 / 0.979 (docs/recognition.md); the floor sits one photo under each
+    assert fig["top1"] >= 0.881 and fig["topn"] >= 0.944 and fig["detection_recall"] >= 0.972

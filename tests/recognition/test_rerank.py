@@ -13,7 +13,14 @@ from alpr_lib.recognition import render_plate, render_scene
 from alpr_lib.recognition.formats import ALPHABET
 from alpr_lib.recognition.ocr import OcrCandidate, OcrReading
 from alpr_lib.recognition.postprocess import matches_template
-from alpr_lib.recognition.rerank import CAP, WEIGHT, SecondReader, adjustments, ctc_log_likelihood
+from alpr_lib.recognition.rerank import (
+    CAP,
+    WEIGHT,
+    SecondReader,
+    adjustments,
+    ctc_log_likelihood,
+    greedy_reading,
+)
 
 
 def _collapse(path: tuple[int, ...]) -> str:
@@ -138,3 +145,46 @@ def test_the_best_read_does_not_depend_on_top_n(engine):
     for eng, n in ((engine, 6), (few, 3)):
         res = eng._rank(scene.image, _plate(scene, [reading]), None, vote=True)
         assert res.plate == "KXM4821" and len(res.candidates) == n
+
+
+def _one_hot_steps(path: list[int]) -> np.ndarray:
+    logp = np.full((len(path), len(ALPHABET) + 1), -20.0)
+    logp[np.arange(len(path)), path] = 0.0
+    return logp
+
+
+def test_the_greedy_reading_is_the_best_path_collapsed():
+    a, b = ALPHABET.index("A") + 1, ALPHABET.index("B") + 1
+    assert greedy_reading(_one_hot_steps([a, a, 0, b, 0, b, b, 0])) == "ABB"
+    assert greedy_reading(_one_hot_steps([0, 0, 0])) == ""
+
+
+def test_the_second_readers_own_reading_joins_the_candidates_fourth_never_first(engine):
+    """The CRNN's candidates all misread the plate by clear margins; the second reader reads it right.
+    Its reading is added after the CRNN's three best (so it can reach the top 5), not ranked first."""
+    scene = render_scene("KXM4821", np.random.default_rng(101), plate_height=44, distractors=False)
+    wrong = ["KXN4821", "KXM4827", "KXH4821", "KYM4821", "KXM4321"]  # all fit the same format
+    cands = [OcrCandidate(w, -0.5 - 3.0 * i) for i, w in enumerate(wrong)]
+    reading = OcrReading(wrong[0], (0.9,) * 7, tuple(cands))
+    plate = _plate(scene, [reading])
+    assert "KXM4821" not in [c.plate for c in engine._rank(scene.image, plate, None, vote=False).candidates]
+    voted = engine._rank(scene.image, plate, None, vote=True)
+    assert greedy_reading(plate.logp) == "KXM4821"  # the second reader does read it
+    assert voted.plate == wrong[0]
+    assert [c.plate for c in voted.candidates][:5] == [*wrong[:3], "KXM4821", wrong[3]]
+    assert 0 < voted.candidates[3].confidence <= 100 and voted.candidates[3].matches_template
+
+
+def test_a_second_reading_without_a_plate_format_is_not_added(engine):
+    from alpr_lib.recognition.pipeline import Candidate
+
+    cands = [Candidate("7ABC123", 90.0, True, -0.5), Candidate("7ABC128", 80.0, True, -2.0)]
+    state = _one_hot_steps([ALPHABET.index(c) + 1 for c in "CALIFORNIA"])  # too long for any plate format
+    assert not matches_template("CALIFORNIA")
+    assert engine._with_second_reading(cands, state, None) == cands
+    same = _one_hot_steps([ALPHABET.index(c) + 1 for c in "7ABC128"])  # already a candidate
+    assert engine._with_second_reading(cands, same, None) == cands
+    other = _one_hot_steps([ALPHABET.index(c) + 1 for c in "7ABC723"])
+    added = engine._with_second_reading(cands, other, None)
+    assert [c.plate for c in added] == ["7ABC123", "7ABC128", "7ABC723"]  # fewer than three: last
+    assert added[2].score < added[1].score
