@@ -14,6 +14,10 @@ favourite keeps its score, the others lose at most ``WEIGHT * CAP`` log units, s
 close call between candidates but cannot overrule a confident CRNN reading on its own. Window, weight and
 cap were chosen on the us-crops validation plates pasted into synthetic scenes (two scene seeds, 700
 scenes; ``bench/bench_rerank.py``), never on the end-to-end photos.
+
+The reader's own best path (:func:`greedy_reading`) is sometimes right when no CRNN candidate is; the
+recognizer then adds it as one more candidate, ranked fourth and never first (``pipeline.py``), since as a
+first choice it would replace many right CRNN readings.
 """
 
 from __future__ import annotations
