@@ -31,7 +31,6 @@ from bisect import bisect_left
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -356,11 +355,41 @@ def plates_with_suffixes(dictionary: pl.DataFrame, suffixes: list[str]) -> pl.Da
     return dictionary.filter(pl.any_horizontal([plate.str.ends_with(s) for s in suffixes]))
 
 
-@lru_cache(maxsize=4096)
-def _row_groups(path: str) -> tuple[pq.FileMetaData, list[str], list[str], bool]:
-    """A bucket file's footer, the plate range of each row group, and whether the ranges are in order.
-    Files are immutable (a rewrite gets a new name), so the parsed footer is cached for the life of the
-    process: repeated searches skip it."""
+_Footer = tuple[pq.FileMetaData, list[str], list[str], bool]
+#: Parsed bucket-file footers by path (~11 KB per 1,024-row group: ~1 GB for every bucket of a 100M store).
+_FOOTERS: OrderedDict[str, _Footer] = OrderedDict()
+_FOOTERS_KEPT = 4096
+_FOOTERS_LOCK = threading.Lock()
+
+
+def _row_groups(path: str) -> _Footer:
+    """A bucket file's footer, cached: files are immutable (a rewrite gets a new name), so repeated
+    searches skip parsing it. Footers of files a compaction replaced are dropped by :func:`plate_reads`."""
+    with _FOOTERS_LOCK:
+        footer = _FOOTERS.get(path)
+        if footer is not None:
+            _FOOTERS.move_to_end(path)
+            return footer
+    footer = _parse_footer(path)
+    with _FOOTERS_LOCK:
+        _FOOTERS[path] = footer
+        while len(_FOOTERS) > _FOOTERS_KEPT:
+            _FOOTERS.popitem(last=False)
+    return footer
+
+
+def _forget_replaced_footers(live_by_dir: dict[str, set[str]]) -> None:
+    """Drop the cached footers of files no longer live in the bucket folders just listed (a long-running
+    API service would otherwise keep every night's replaced files: ~1 GB a day on a 100M store). One pass
+    over the cache, whatever the number of buckets."""
+    with _FOOTERS_LOCK:
+        stale = [p for p in _FOOTERS if p not in live_by_dir.get(p.rpartition(os.sep)[0], (p,))]
+        for path in stale:
+            del _FOOTERS[path]
+
+
+def _parse_footer(path: str) -> _Footer:
+    """The footer, the plate range of each row group, and whether the ranges are in order."""
     metadata = pq.read_metadata(path)
     column = next(i for i in range(metadata.num_columns) if metadata.schema.column(i).name == "plate")
     stats = [metadata.row_group(g).column(column).statistics for g in range(metadata.num_row_groups)]
@@ -399,7 +428,7 @@ def read_plate_times(path: str, wanted: list[str]) -> pl.DataFrame | None:
     """(plate, captured_at) of ``wanted`` (sorted) in one bucket file: only the row groups that can hold them,
     and only those two columns. For a one-off pass over many files (the purge): the footer is not kept (a
     parsed footer takes ~1.3 MB per 120 row groups; every footer of a 100M-read store, ~1 GB)."""
-    metadata, mins, maxs, ordered = _row_groups.__wrapped__(path)
+    metadata, mins, maxs, ordered = _parse_footer(path)
     groups = _groups_for(mins, maxs, ordered, wanted)
     if not groups:
         return None
@@ -413,10 +442,14 @@ def read_plate_times(path: str, wanted: list[str]) -> pl.DataFrame | None:
 def plate_reads(store: Store, plates: pl.DataFrame) -> list[pl.DataFrame]:
     """The reads of ``plates`` (a frame with a plate column), one frame per bucket file read."""
     jobs = []
+    live_by_dir: dict[str, set[str]] = {}
     by_bucket = plates.select("plate").unique().with_columns(bucket_expr().alias("bucket"))
     for bucket, wanted in by_bucket.group_by("bucket").agg(pl.col("plate").sort()).iter_rows():
-        for path in manifest.live_paths(store.db, "by_plate", partition=f"{bucket:02d}"):
-            jobs.append((str(store.path / path), wanted))
+        live = [str(store.path / path) for path in manifest.live_paths(store.db, "by_plate",
+                                                                       partition=f"{bucket:02d}")]
+        live_by_dir[str(store.path / "index" / "by_plate" / f"b={bucket:02d}")] = set(live)
+        jobs.extend((path, wanted) for path in live)
+    _forget_replaced_footers(live_by_dir)
     if len(jobs) == 1:
         found = [_read_plates(*jobs[0])]
     else:  # Parquet decoding releases the GIL: read the buckets side by side

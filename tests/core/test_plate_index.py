@@ -112,6 +112,34 @@ def test_levels_folded_away_leave_the_cache(kit):
     assert gone not in plate_index._DICTIONARIES
 
 
+def test_footers_of_files_a_compaction_replaced_leave_the_cache(kit):
+    """A parsed bucket footer holds ~11 KB per row group; a long-running service searching every night would
+    keep every replaced file's footer unless a search drops those of files no longer live."""
+    from alpr_lib.store.compact import compact_days
+
+    svc = kit.login("ingest")
+    for i in range(3):
+        svc.ingest_reads(random_reads(300, seed=700 + i, prefix=f"C{i}-"), progress=False)
+    store = Store.open(kit.path)
+    analyst = kit.login("analyst")
+
+    def cached() -> set[str]:
+        return {p for p in plate_index._FOOTERS if p.startswith(str(kit.path) + "/")}
+
+    def live() -> set[str]:
+        rows = store.db.query("SELECT path FROM store_files WHERE kind='by_plate' AND live=1")
+        return {str(kit.path / row["path"]) for row in rows}
+
+    before = analyst.search_plates("7ABK12*", purpose="stolen plates", exact=True)
+    first = cached()
+    assert first and first <= live()
+    compact_days(store)
+    assert not first <= live()  # the compaction replaced files whose footers are cached
+    after = analyst.search_plates("7ABK12*", purpose="stolen plates", exact=True)
+    assert cached() <= live() and cached()
+    assert sorted(after["read_id"]) == sorted(before["read_id"])
+
+
 def test_day_files_are_in_capture_time_order(kit):
     """Time order inside a day file lets time-window scans (canvass, convoy) skip row groups."""
     kit.login("ingest").ingest_reads(random_reads(3000, seed=8, days=3), progress=False)
