@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .detector import Proposal, TextLineDetector
-from .ocr import OcrReading, PlateOCR, cut_window
+from .ocr import OcrReading, PlateOCR, cut_window, greedy_decode
 from .postprocess import corrections, format_bonus, guess_region, matches_template
 
 __all__ = ["Candidate", "PlateRecognizer", "PlateResult", "Recognition", "expand_quad"]
@@ -309,10 +309,10 @@ class PlateRecognizer:
         ``_SECOND_READING_PLACE`` when it has a plate's format and the CRNN did not propose it. Its confidence
         is the second reader's (the same per-character measure as the CRNN's); its score sits between its
         neighbours' so that every later sort keeps it there."""
-        from .rerank import ctc_log_likelihood, greedy_reading
+        from .rerank import ctc_log_likelihood
 
         region = region or self.default_region
-        text = greedy_reading(logp)
+        text, _ = greedy_decode(logp)
         if not text or any(c.plate == text for c in cands) or not matches_template(text, region):
             return cands
         place = min(_SECOND_READING_PLACE, len(cands))

@@ -15,9 +15,9 @@ close call between candidates but cannot overrule a confident CRNN reading on it
 cap were chosen on the us-crops validation plates pasted into synthetic scenes (two scene seeds, 700
 scenes; ``bench/bench_rerank.py``), never on the end-to-end photos.
 
-The reader's own best path (:func:`greedy_reading`) is sometimes right when no CRNN candidate is; the
-recognizer then adds it as one more candidate, ranked fourth and never first (``pipeline.py``), since as a
-first choice it would replace many right CRNN readings.
+The reader's own best path (``ocr.greedy_decode`` of its folded output) is sometimes right when no CRNN
+candidate is; the recognizer then adds it as one more candidate, ranked fourth and never first
+(``pipeline.py``), since as a first choice it would replace many right CRNN readings.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from .formats import ALPHABET
 from .region import TextLineReader
 
-__all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood", "greedy_reading"]
+__all__ = ["CAP", "WEIGHT", "SecondReader", "adjustments", "ctc_log_likelihood"]
 
 #: Log units per unit of second-reader log-likelihood difference, and the largest difference counted.
 WEIGHT = 0.5
@@ -57,14 +57,6 @@ def ctc_log_likelihood(logp: np.ndarray, label: str) -> float:
         alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, ext]
     ll = float(np.logaddexp(alpha[-1], alpha[-2]))
     return ll if math.isfinite(ll) else _MIN_LL
-
-
-def greedy_reading(logp: np.ndarray) -> str:
-    """The best path of per-step log-probabilities (T x 37, class 0 the blank): the most likely class at
-    each step, repeats collapsed, blanks dropped."""
-    best = logp.argmax(1)
-    keep = (best != 0) & np.concatenate(([True], best[1:] != best[:-1]))
-    return "".join(ALPHABET[k - 1] for k in best[keep])
 
 
 class SecondReader:

@@ -11,16 +11,9 @@ import pytest
 
 from alpr_lib.recognition import render_plate, render_scene
 from alpr_lib.recognition.formats import ALPHABET
-from alpr_lib.recognition.ocr import OcrCandidate, OcrReading
+from alpr_lib.recognition.ocr import OcrCandidate, OcrReading, greedy_decode
 from alpr_lib.recognition.postprocess import matches_template
-from alpr_lib.recognition.rerank import (
-    CAP,
-    WEIGHT,
-    SecondReader,
-    adjustments,
-    ctc_log_likelihood,
-    greedy_reading,
-)
+from alpr_lib.recognition.rerank import CAP, WEIGHT, SecondReader, adjustments, ctc_log_likelihood
 
 
 def _collapse(path: tuple[int, ...]) -> str:
@@ -153,12 +146,6 @@ def _one_hot_steps(path: list[int]) -> np.ndarray:
     return logp
 
 
-def test_the_greedy_reading_is_the_best_path_collapsed():
-    a, b = ALPHABET.index("A") + 1, ALPHABET.index("B") + 1
-    assert greedy_reading(_one_hot_steps([a, a, 0, b, 0, b, b, 0])) == "ABB"
-    assert greedy_reading(_one_hot_steps([0, 0, 0])) == ""
-
-
 def test_the_second_readers_own_reading_joins_the_candidates_fourth_never_first(engine):
     """The CRNN's candidates all misread the plate by clear margins; the second reader reads it right.
     Its reading is added after the CRNN's three best (so it can reach the top 5), not ranked first."""
@@ -169,7 +156,7 @@ def test_the_second_readers_own_reading_joins_the_candidates_fourth_never_first(
     plate = _plate(scene, [reading])
     assert "KXM4821" not in [c.plate for c in engine._rank(scene.image, plate, None, vote=False).candidates]
     voted = engine._rank(scene.image, plate, None, vote=True)
-    assert greedy_reading(plate.logp) == "KXM4821"  # the second reader does read it
+    assert greedy_decode(plate.logp)[0] == "KXM4821"  # the second reader does read it
     assert voted.plate == wrong[0]
     assert [c.plate for c in voted.candidates][:5] == [*wrong[:3], "KXM4821", wrong[3]]
     assert 0 < voted.candidates[3].confidence <= 100 and voted.candidates[3].matches_template
