@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from bisect import bisect_left
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +38,7 @@ import pyarrow.parquet as pq
 
 from alpr_lib.records import manifest
 from alpr_lib.store.files import write_parquet_atomic
+from alpr_lib.store.path_cache import PathCache
 from alpr_lib.store.store import Store
 
 __all__ = [
@@ -205,35 +204,22 @@ def dictionary_levels(store: Store) -> list[tuple[str, Path]]:
     return [(kind, store.path / path) for kind, path in manifest.dictionary_levels(store.db)]
 
 
-_DICTIONARIES: OrderedDict[str, pl.DataFrame] = OrderedDict()  # path -> level, most recently used last
-_DICTIONARIES_KEPT = 2 * DELTA_LIMIT + 4
-_DICTIONARIES_LOCK = threading.Lock()
-
-
-def _remember_dictionary(path: str, frame: pl.DataFrame) -> None:
-    """Keep a dictionary level in memory (the writer calls this too: the next fold then reads nothing)."""
-    with _DICTIONARIES_LOCK:
-        _DICTIONARIES[path] = frame
-        _DICTIONARIES.move_to_end(path)
-        while len(_DICTIONARIES) > _DICTIONARIES_KEPT:
-            _DICTIONARIES.popitem(last=False)
+#: Dictionary levels by path (the writer puts its own too: the next fold then reads nothing).
+_DICTIONARIES: PathCache[pl.DataFrame] = PathCache(kept=2 * DELTA_LIMIT + 4)
 
 
 def _read_dictionary(path: str) -> pl.DataFrame:
-    with _DICTIONARIES_LOCK:
-        frame = _DICTIONARIES.get(path)
-        if frame is not None:
-            _DICTIONARIES.move_to_end(path)
-            return frame
-    frame = pl.read_parquet(path).select(list(DICT_SCHEMA)).cast(DICT_SCHEMA)
-    _remember_dictionary(path, frame)
+    frame = _DICTIONARIES.get(path)
+    if frame is None:
+        frame = pl.read_parquet(path).select(list(DICT_SCHEMA)).cast(DICT_SCHEMA)
+        _DICTIONARIES.put(path, frame)
     return frame
 
 
 def write_dictionary(frame: pl.DataFrame, path: Path) -> None:
     """Write a dictionary level (atomically) and keep it in memory for this process."""
     write_parquet_atomic(frame, path, row_group_size=65_536)
-    _remember_dictionary(str(path), frame)
+    _DICTIONARIES.put(str(path), frame)
 
 
 def load_dictionaries(store: Store) -> list[pl.DataFrame]:
@@ -242,16 +228,14 @@ def load_dictionaries(store: Store) -> list[pl.DataFrame]:
     another process has since folded away are dropped from the cache here."""
     paths = [str(path) for _, path in dictionary_levels(store)]
     index_dir = str(store.path / "index") + os.sep
-    forget_dictionaries([p for p in list(_DICTIONARIES) if p.startswith(index_dir) and p not in paths])
+    _DICTIONARIES.forget_where(lambda p: p.startswith(index_dir) and p not in paths)
     return [_read_dictionary(path) for path in paths]
 
 
 def forget_dictionaries(paths: list[str]) -> None:
     """Drop levels from the in-memory cache (after a fold replaced them: a 5-12M-plate main level holds
     0.3-0.6 GB)."""
-    with _DICTIONARIES_LOCK:
-        for path in paths:
-            _DICTIONARIES.pop(path, None)
+    _DICTIONARIES.forget(paths)
 
 
 #: Rows of all levels combined per plate range in :func:`combine_levels` (bounds its working memory).
@@ -357,24 +341,16 @@ def plates_with_suffixes(dictionary: pl.DataFrame, suffixes: list[str]) -> pl.Da
 
 _Footer = tuple[pq.FileMetaData, list[str], list[str], bool]
 #: Parsed bucket-file footers by path (~11 KB per 1,024-row group: ~1 GB for every bucket of a 100M store).
-_FOOTERS: OrderedDict[str, _Footer] = OrderedDict()
-_FOOTERS_KEPT = 4096
-_FOOTERS_LOCK = threading.Lock()
+_FOOTERS: PathCache[_Footer] = PathCache(kept=4096)
 
 
 def _row_groups(path: str) -> _Footer:
     """A bucket file's footer, cached: files are immutable (a rewrite gets a new name), so repeated
     searches skip parsing it. Footers of files a compaction replaced are dropped by :func:`plate_reads`."""
-    with _FOOTERS_LOCK:
-        footer = _FOOTERS.get(path)
-        if footer is not None:
-            _FOOTERS.move_to_end(path)
-            return footer
-    footer = _parse_footer(path)
-    with _FOOTERS_LOCK:
-        _FOOTERS[path] = footer
-        while len(_FOOTERS) > _FOOTERS_KEPT:
-            _FOOTERS.popitem(last=False)
+    footer = _FOOTERS.get(path)
+    if footer is None:
+        footer = _parse_footer(path)
+        _FOOTERS.put(path, footer)
     return footer
 
 
@@ -382,10 +358,7 @@ def _forget_replaced_footers(live_by_dir: dict[str, set[str]]) -> None:
     """Drop the cached footers of files no longer live in the bucket folders just listed (a long-running
     API service would otherwise keep every night's replaced files: ~1 GB a day on a 100M store). One pass
     over the cache, whatever the number of buckets."""
-    with _FOOTERS_LOCK:
-        stale = [p for p in _FOOTERS if p not in live_by_dir.get(p.rpartition(os.sep)[0], (p,))]
-        for path in stale:
-            del _FOOTERS[path]
+    _FOOTERS.forget_where(lambda p: p not in live_by_dir.get(p.rpartition(os.sep)[0], (p,)))
 
 
 def _parse_footer(path: str) -> _Footer:

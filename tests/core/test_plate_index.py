@@ -107,7 +107,7 @@ def test_levels_folded_away_leave_the_cache(kit):
     assert len(live) == 1  # the last ingest folded
     # levels another process folded away are dropped the next time this one loads the dictionary
     gone = str(kit.path / "index" / "plates-folded-elsewhere.parquet")
-    plate_index._remember_dictionary(gone, plate_index.load_dictionaries(store)[0])
+    plate_index._DICTIONARIES.put(gone, plate_index.load_dictionaries(store)[0])
     plate_index.load_dictionaries(store)
     assert gone not in plate_index._DICTIONARIES
 
