@@ -13,7 +13,7 @@ import functools
 import math
 from collections import defaultdict
 
-from .formats import matches, plate_formats, shape_of
+from .formats import ALPHABET, plate_formats, shape_of
 
 __all__ = ["corrections", "format_bonus", "guess_region", "matches_template", "normalise_plate"]
 
@@ -58,10 +58,26 @@ def _patterns(region: str | None) -> dict[str, float]:
     return dict(out)
 
 
+# A-Z -> "@", 0-9 -> "#": a plate's shape in the formats' notation; any other character stays itself
+# and so fits no pattern (patterns hold only "@" and "#").
+_SHAPE = str.maketrans({**{c: "@" for c in ALPHABET if c.isalpha()}, **{c: "#" for c in ALPHABET if c.isdigit()}})
+
+
+@functools.cache
+def _shapes(region: str | None) -> frozenset[str]:
+    """The patterns of ``region`` (all US ones when it has none) as a set: one lookup per plate."""
+    return frozenset(_patterns(region) or _patterns(None))
+
+
+@functools.cache
+def _shapes_of_length(region: str | None, n: int) -> tuple[str, ...]:
+    """The patterns of ``region`` (as :func:`_shapes`) with ``n`` characters, in the data file's order."""
+    return tuple(p for p in (_patterns(region) or _patterns(None)) if len(p) == n)
+
+
 def matches_template(plate: str, region: str | None = None) -> bool:
     """True when ``plate`` fits one of the formats of ``region`` (any US format when None)."""
-    pats = _patterns(region) or _patterns(None)
-    return any(matches(plate, p) for p in pats)
+    return plate.translate(_SHAPE) in _shapes(region)
 
 
 def format_bonus(plate: str, region: str | None = None) -> float:
@@ -81,11 +97,8 @@ def corrections(plate: str, region: str | None = None, max_changes: int = 2) -> 
     """Format-driven corrections of an OCR string: [(corrected, penalty)], empty when it already fits."""
     if not plate or matches_template(plate, region):
         return []
-    pats = _patterns(region) or _patterns(None)
     out: dict[str, float] = {}
-    for pattern, _w in pats.items():
-        if len(pattern) != len(plate):
-            continue
+    for pattern in _shapes_of_length(region, len(plate)):
         fixed, changes = [], 0
         for ch, p in zip(plate, pattern, strict=True):
             if p == "#" and not ch.isdigit():

@@ -37,3 +37,22 @@ def test_guess_region_from_shape():
     region, conf = guess_region("7ABC123")
     assert region == "ca" and 0 < conf <= 100
     assert guess_region("Q") == ("", 0.0)
+
+
+def test_matches_template_is_matching_any_of_the_regions_patterns():
+    # the set lookup on a plate's shape against formats.matches over every pattern, region by region
+    import random
+
+    from alpr_lib.recognition.formats import matches, plate_formats, regions
+
+    rng = random.Random(5)
+    chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789a-· "
+    plates = ["".join(rng.choice(chars) for _ in range(rng.randint(0, 9))) for _ in range(3000)]
+    plates += [f.pattern.replace("@", "Q").replace("#", "4") for f in plate_formats()]
+    for region in (None, "CA", "ca", "TX", "ZZ", *rng.sample(regions(), 6)):
+        known = {f.region for f in plate_formats()}
+        pats = [f.pattern for f in plate_formats() if region is None or f.region == region.upper()]
+        if region is not None and region.upper() not in known:
+            pats = [f.pattern for f in plate_formats()]  # an unknown region falls back to every US format
+        for plate in plates:
+            assert matches_template(plate, region) == any(matches(plate, p) for p in pats), (plate, region)
