@@ -156,18 +156,27 @@ def _lae(a: float, b: float) -> float:
 
 
 def beam_decode(logp: np.ndarray, beam: int = 10, top_n: int = 10, prune: float = 2e-3) -> list[OcrCandidate]:
-    """CTC prefix beam search over one T x C log-prob matrix; top ``top_n`` strings by probability."""
+    """CTC prefix beam search over one T x C log-prob matrix; top ``top_n`` strings by probability.
+
+    Pure Python floats in the loop (numpy scalars are several times slower there). A step where only
+    the blank passes ``prune`` (most steps of a plate: the gaps between characters) moves every prefix's
+    probability to "ends in blank" without creating or merging prefixes, so it is done in one pass."""
     neg_inf = -math.inf
-    log_prune = math.log(prune)
-    beams: dict[str, tuple[float, float]] = {"": (0.0, neg_inf)}  # prefix -> (log p ending blank, non-blank)
-    for t in range(logp.shape[0]):
-        row = logp[t]
-        ks = [(int(k), float(row[k])) for k in np.nonzero(row > log_prune)[0]]
+    rows = logp.tolist()
+    kept = [np.flatnonzero(m).tolist() for m in logp > math.log(prune)]
+    # prefix -> (log p ending in blank, log p ending in a character, log p in total)
+    beams: dict[str, tuple[float, float, float]] = {"": (0.0, neg_inf, 0.0)}
+    for row, ks in zip(rows, kept, strict=True):
+        if len(ks) == 1 and ks[0] == 0:
+            p = row[0]
+            ranked = sorted(((-(v[2] + p), k) for k, v in beams.items()))
+            beams = {k: (-s, neg_inf, -s) for s, k in ranked}
+            continue
         nxt: dict[str, list[float]] = {}
-        for prefix, (pb, pnb) in beams.items():
-            total = _lae(pb, pnb)
+        for prefix, (pb, pnb, total) in beams.items():
             last = prefix[-1] if prefix else ""
-            for k, p in ks:
+            for k in ks:
+                p = row[k]
                 if k == 0:
                     cur = nxt.setdefault(prefix, [neg_inf, neg_inf])
                     cur[0] = _lae(cur[0], total + p)
@@ -183,9 +192,9 @@ def beam_decode(logp: np.ndarray, beam: int = 10, top_n: int = 10, prune: float 
                 else:
                     cur = nxt.setdefault(prefix + ch, [neg_inf, neg_inf])
                     cur[1] = _lae(cur[1], total + p)
-        ranked = sorted(nxt.items(), key=lambda kv: (-_lae(kv[1][0], kv[1][1]), kv[0]))[:beam]
-        beams = {k: (v[0], v[1]) for k, v in ranked}
-    out = [OcrCandidate(k, _lae(*v)) for k, v in beams.items() if k and _lae(*v) > neg_inf]
+        scored = sorted((-_lae(v[0], v[1]), k, v) for k, v in nxt.items())[:beam]
+        beams = {k: (v[0], v[1], -s) for s, k, v in scored}
+    out = [OcrCandidate(k, v[2]) for k, v in beams.items() if k and v[2] > neg_inf]
     out.sort(key=lambda c: (-c.logprob, c.plate))
     return out[:top_n]
 

@@ -125,3 +125,56 @@ def test_a_named_model_is_read_alone_and_the_ensemble_averages_probabilities():
     assert np.allclose(np.exp(ens.log_probs(windows)), probs, atol=1e-5)
     assert np.allclose(ens.log_probs(windows, ensemble=False), members[0].log_probs(windows), atol=1e-6)
     assert not np.allclose(members[0].log_probs(windows), members[1].log_probs(windows), atol=1e-3)
+
+
+def _beam_by_definition(logp: np.ndarray, beam: int = 10, top_n: int = 10, prune: float = 2e-3):
+    """CTC prefix beam search written plainly (every step the same way, numpy rows): what the fast
+    ``beam_decode`` must return exactly."""
+    neg = -math.inf
+
+    def lae(a, b):
+        return b if a == neg else a if b == neg else max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+    beams = {"": (0.0, neg)}
+    for t in range(logp.shape[0]):
+        ks = [(int(k), float(logp[t, k])) for k in np.nonzero(logp[t] > math.log(prune))[0]]
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            total, last = lae(pb, pnb), prefix[-1:]
+            for k, p in ks:
+                if k == 0:
+                    cur = nxt.setdefault(prefix, [neg, neg])
+                    cur[0] = lae(cur[0], total + p)
+                    continue
+                ch = ALPHABET[k - 1]
+                if ch == last:
+                    if pb > neg:
+                        cur = nxt.setdefault(prefix + ch, [neg, neg])
+                        cur[1] = lae(cur[1], pb + p)
+                    if pnb > neg:
+                        cur = nxt.setdefault(prefix, [neg, neg])
+                        cur[1] = lae(cur[1], pnb + p)
+                else:
+                    cur = nxt.setdefault(prefix + ch, [neg, neg])
+                    cur[1] = lae(cur[1], total + p)
+        ranked = sorted(nxt.items(), key=lambda kv: (-lae(*kv[1]), kv[0]))[:beam]
+        beams = {k: (v[0], v[1]) for k, v in ranked}
+    out = sorted(((k, lae(*v)) for k, v in beams.items() if k and lae(*v) > neg), key=lambda kv: (-kv[1], kv[0]))
+    return out[:top_n]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_beam_decode_is_the_plain_search_exactly(seed):
+    # peaked matrices like a plate's (mostly blank steps, some ambiguous ones) and flat ones (no fast path)
+    rng = np.random.default_rng(seed)
+    t, c = 32, len(ALPHABET) + 1
+    logits = rng.normal(0, 1.0 if seed % 3 == 0 else 0.3, (t, c))
+    if seed % 3:
+        logits[:, 0] += rng.choice([0.0, 9.0], t, p=[0.35, 0.65])  # blank-only steps
+        for i in rng.choice(t, 8, replace=False):
+            logits[i, rng.integers(1, c, 2)] += rng.uniform(3, 8, 2)  # one or two characters compete
+    lp = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(np.float32)
+    for beam, top_n in ((10, 10), (3, 5)):
+        got = [(cand.plate, cand.logprob) for cand in beam_decode(lp, beam=beam, top_n=top_n)]
+        assert got == _beam_by_definition(lp, beam=beam, top_n=top_n)
+        assert got
