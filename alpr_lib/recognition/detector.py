@@ -24,8 +24,10 @@ from .onnx_session import open_session
 
 __all__ = ["Proposal", "TextLineDetector", "default_detector_model"]
 
-_MEAN = np.array([0.5, 0.5, 0.5], np.float32)
-_STD = np.array([0.5, 0.5, 0.5], np.float32)
+_MEAN = _STD = np.float32(0.5)  # PP-OCR's normalisation, the same for the three channels
+# (pixel / 255 - mean) / std for each of the 256 byte values, computed once in float32 exactly as the
+# arithmetic would be per pixel: one table lookup per pixel instead of three float passes (~8 ms a photo).
+_NORMALISE = ((np.arange(256, dtype=np.float32) / 255.0 - _MEAN) / _STD).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,7 @@ class TextLineDetector:
         rh = max(32, int(round(h * ratio / 32) * 32))
         rw = max(32, int(round(w * ratio / 32) * 32))
         resized = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
-        x = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
-        return x.transpose(2, 0, 1)[None].astype(np.float32)
+        return np.ascontiguousarray(cv2.LUT(resized, _NORMALISE).transpose(2, 0, 1))[None]
 
     def __call__(self, image: np.ndarray, max_side: int | None = None) -> list[Proposal]:
         """Text lines in a BGR uint8 image (not modified), detected at ``max_side`` (default: the instance's)."""

@@ -45,6 +45,21 @@ def test_a_line_joined_to_small_print_above_it_is_still_a_box():
     assert x0 <= 50 and y0 <= 50 and x1 >= 95 and y1 >= 60
 
 
+def test_detector_input_is_pp_ocr_normalisation_in_nchw(engine, scenes):
+    # the byte-value table gives exactly (pixel / 255 - 0.5) / 0.5 per pixel, channels first, contiguous
+    import cv2
+
+    image = scenes[0].image
+    x = engine.detector._prepare(image, 960)
+    h, w = x.shape[2:]
+    assert x.shape[:2] == (1, 3) and h % 32 == 0 and w % 32 == 0 and x.dtype == np.float32
+    assert x.flags["C_CONTIGUOUS"]
+    half = np.float32(0.5)
+    ratio = min(1.0, 960 / max(image.shape[:2]))
+    resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
+    assert np.array_equal(x[0], ((resized.astype(np.float32) / 255.0 - half) / half).transpose(2, 0, 1))
+
+
 def test_detector_finds_the_plate_in_scenes(engine, scenes):
     for s in scenes:
         props = engine.detector(s.image)
