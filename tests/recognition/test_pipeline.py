@@ -125,3 +125,29 @@ def test_the_fallback_pass_reads_only_the_boxes_the_first_pass_did_not(engine, s
     got, want = rec.results[0].candidates, fresh[0].result.candidates
     assert [c.plate for c in got] == [c.plate for c in want]
     assert np.allclose([c.score for c in got], [c.score for c in want], atol=1e-4)
+
+
+def test_profile_recognition_splits_a_photos_time_by_model(tmp_path, scenes):
+    # bench/profile_recognition.py on rendered scenes: every model of the engine is timed, the detector
+    # once a photo, and the patched InferenceSession.run is put back afterwards
+    import json
+
+    import cv2
+    import onnxruntime as ort
+
+    from bench.profile_recognition import main
+
+    run_before = ort.InferenceSession.run
+    for i, s in enumerate(scenes):
+        cv2.imwrite(str(tmp_path / f"scene{i}.png"), s.image)
+    out = tmp_path / "profile.json"
+    assert main(["--images", str(tmp_path), "--ops", "--out", str(out)]) == 0
+    assert ort.InferenceSession.run is run_before
+    report = json.loads(out.read_text())
+    assert report["photos"] == len(scenes)
+    models = report["models"]
+    assert models["PP-OCRv6_det_small.onnx"]["calls"] >= len(scenes) and "plate_crnn.onnx" in models
+    assert 0 <= report["outside_models_ms_per_photo"] < report["ms_per_photo"]
+    assert sum(m["ms_per_photo"] for m in models.values()) < report["ms_per_photo"]
+    assert "Conv" in report["detector_ops_ms_per_photo"]
+    assert main(["--images", str(tmp_path / "none")]) == 2
