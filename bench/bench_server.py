@@ -84,15 +84,23 @@ def operations(plates: list[str]) -> dict[str, Callable[[Any, random.Random], An
 
 
 def client_loop(make_session: Callable[[], Any], ops: dict[str, Callable], tally: Tally, deadline: float,
-                seed: int, max_calls: int) -> None:
+                seed: int, max_calls: int, min_answers: int = 0, hard_deadline: float | None = None) -> None:
+    """One client's calls until ``deadline``, or past it (never past ``hard_deadline``) until it has had
+    ``min_answers`` answers: on a slow machine a restart can take most of a short run."""
     from alpr_lib.errors import AlprError, ServiceUnavailable
 
     rng = random.Random(seed)
     session = None
     names = list(ops)
-    calls = 0
+    calls = answers = 0
     down_since: float | None = None
-    while time.monotonic() < deadline and calls < max_calls:
+    hard_deadline = deadline if hard_deadline is None else max(deadline, hard_deadline)
+
+    def going() -> bool:
+        now = time.monotonic()
+        return calls < max_calls and (now < deadline or (answers < min_answers and now < hard_deadline))
+
+    while going():
         try:
             if session is None:
                 session = make_session()
@@ -101,6 +109,7 @@ def client_loop(make_session: Callable[[], Any], ops: dict[str, Callable], tally
             started = time.perf_counter()
             ops[op](session, rng)
             tally.add(op, time.perf_counter() - started)
+            answers += 1
             if down_since is not None:
                 with tally.lock:
                     tally.recovered_after_s.append(time.monotonic() - down_since)
@@ -122,13 +131,17 @@ def client_loop(make_session: Callable[[], Any], ops: dict[str, Callable], tally
 
 
 def run_load(make_session: Callable[[], Any], plates: list[str], *, clients: int, seconds: float,
-             max_calls_per_client: int = 100_000, faults: list[tuple[float, Callable[[], None]]] = ()) -> Tally:
-    """``clients`` threads, each with its own session, for ``seconds``; ``faults`` run at their times."""
+             max_calls_per_client: int = 100_000, faults: list[tuple[float, Callable[[], None]]] = (),
+             min_answers_per_client: int = 0, grace_s: float = 60.0) -> Tally:
+    """``clients`` threads, each with its own session, for ``seconds``; ``faults`` run at their times. A client
+    short of ``min_answers_per_client`` answers at the end goes on for up to ``grace_s`` more seconds, so
+    that a test's load is a count of calls, not whatever a slow machine managed in the time."""
     tally = Tally()
     ops = operations(plates)
     deadline = time.monotonic() + seconds
     threads = [threading.Thread(target=client_loop, args=(make_session, ops, tally, deadline, i,
-                                                          max_calls_per_client), daemon=True)
+                                                          max_calls_per_client, min_answers_per_client,
+                                                          deadline + grace_s), daemon=True)
                for i in range(clients)]
     start = time.monotonic()
     for thread in threads:
@@ -137,7 +150,7 @@ def run_load(make_session: Callable[[], Any], plates: list[str], *, clients: int
         time.sleep(max(0.0, start + at - time.monotonic()))
         fault()
     for thread in threads:
-        thread.join(timeout=seconds + 120)
+        thread.join(timeout=seconds + grace_s + 120)
     return tally
 
 

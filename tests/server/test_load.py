@@ -13,6 +13,7 @@ from tests.conftest import make_kit, new_database, random_reads
 from tests.jupyterlab import _free_port
 
 CLIENTS = 20
+ANSWERS = 4  # each client's answered calls at least (clients go on past the time for them)
 
 
 def _store(tmp_path, records_url=None):
@@ -27,7 +28,7 @@ def _store(tmp_path, records_url=None):
 def _check(kit, before, tally, *, restarts: int) -> None:
     assert tally.errors == [], tally.errors[:5]
     counts = audit_counts(kit.path, before, f"api:{CLIENT_KIND}")
-    assert counts["calls"] == tally.answered > CLIENTS * 3  # no answered call without its record, none lost
+    assert counts["calls"] == tally.answered >= CLIENTS * ANSWERS  # no answered call without its record, none lost
     # a client logs in again only if the restart caught its own login; the others resumed their sessions
     assert CLIENTS <= counts["logins"] <= CLIENTS + 5
     assert counts["resumes"] >= (CLIENTS - 5) * restarts
@@ -44,7 +45,7 @@ def test_concurrent_clients_and_a_service_restart_mid_load(tmp_path):
     try:
         tally = run_load(lambda: alpr.login("analyst", kit.passwords["analyst"], server=service.url,
                                             client=CLIENT_KIND), plates, clients=CLIENTS, seconds=8,
-                         faults=[(3.0, service.restart)])
+                         faults=[(3.0, service.restart)], min_answers_per_client=ANSWERS)
     finally:
         service.stop()
     _check(kit, before, tally, restarts=1)
@@ -63,7 +64,7 @@ def test_records_database_restarted_mid_load(pg_server, tmp_path):
     try:
         tally = run_load(lambda: alpr.login("analyst", kit.passwords["analyst"], server=service.url,
                                             client=CLIENT_KIND), plates, clients=CLIENTS, seconds=10,
-                         faults=[(3.0, restart_database)])
+                         faults=[(3.0, restart_database)], min_answers_per_client=ANSWERS)
     finally:
         service.stop()
     _check(kit, before, tally, restarts=0)
