@@ -132,12 +132,13 @@ def test_a_list_not_refreshed_in_its_period_is_stale(kit, tmp_path):
 
 def test_entries_expire_automatically(kit, tmp_path):
     add_operator(kit)
-    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
-    listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{soon},", "8DPR224,CA,stolen plate,,,"])
     sup = kit.login("supervisor")
+    soon = datetime.now(UTC) + timedelta(seconds=2)  # after the login, so that a slow one cannot expire it first
+    listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{soon.isoformat()},",
+                                             "8DPR224,CA,stolen plate,,,"])
     sup.hotlists.import_list(listed, "dept", "department")
     import time
-    time.sleep(2.5)
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.5)
     entries = sup.hotlists.show("dept")["entries"]
     assert entries.filter(pl.col("plate") == "7ABC123")["active"][0] is False
     assert entries.filter(pl.col("plate") == "8DPR224")["active"][0] is True

@@ -69,13 +69,14 @@ def test_expired_entries_and_entries_listed_after_the_read_do_not_match(kit, tmp
     from tests.hotlists.conftest import add_operator
     add_operator(kit)
     past = datetime.now(UTC) - timedelta(days=3)
-    later = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    sup = kit.login("supervisor")
+    later = datetime.now(UTC) + timedelta(seconds=3)  # after the login, so that a slow one cannot expire it first
     entered = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{later},",
+    listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{later.isoformat()},",
                                              f"8DPR224,CA,stolen plate,{entered},,"])
-    kit.login("supervisor").hotlists.import_list(listed, "dept", "department")
+    sup.hotlists.import_list(listed, "dept", "department")
     import time
-    time.sleep(3.5)
+    time.sleep(max(0.0, (later - datetime.now(UTC)).total_seconds()) + 0.5)
     kit.login("ingest").ingest_reads(reads([("7ABC123", "CA", "CAM1", recent()), ("8DPR224", "CA", "CAM1", past),
                                              ("8DPR224", "CA", "CAM2", recent())]), progress=False)
     got = _alerts(kit)
