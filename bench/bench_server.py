@@ -84,7 +84,7 @@ def operations(plates: list[str]) -> dict[str, Callable[[Any, random.Random], An
 
 
 def client_loop(make_session: Callable[[], Any], ops: dict[str, Callable], tally: Tally, deadline: float,
-                seed: int, max_calls: int, min_answers: int = 0, hard_deadline: float | None = None) -> None:
+                seed: int, max_calls: int, min_answers: int = 0, hard_deadline: float = 0.0) -> None:
     """One client's calls until ``deadline``, or past it (never past ``hard_deadline``) until it has had
     ``min_answers`` answers: on a slow machine a restart can take most of a short run."""
     from alpr_lib.errors import AlprError, ServiceUnavailable
@@ -94,13 +94,8 @@ def client_loop(make_session: Callable[[], Any], ops: dict[str, Callable], tally
     names = list(ops)
     calls = answers = 0
     down_since: float | None = None
-    hard_deadline = deadline if hard_deadline is None else max(deadline, hard_deadline)
-
-    def going() -> bool:
-        now = time.monotonic()
-        return calls < max_calls and (now < deadline or (answers < min_answers and now < hard_deadline))
-
-    while going():
+    while calls < max_calls and ((now := time.monotonic()) < deadline
+                                 or (answers < min_answers and now < hard_deadline)):
         try:
             if session is None:
                 session = make_session()

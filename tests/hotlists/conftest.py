@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,11 @@ def add_operator(kit: StoreKit, *, grant: tuple[str, ...] = ("department", "stat
     kit.login("trainer").certify("operator")
     for user in ("supervisor", "operator") if grant else ():
         admin.hotlists.grant(user, list(grant))
+
+
+def sleep_past(moment: datetime, margin_s: float = 0.5) -> None:
+    """Sleep until ``moment`` (UTC) has passed by ``margin_s``: an entry's expiry, however long the set-up took."""
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + margin_s)
 
 
 def write_list(path: Path, rows: list[str]) -> Path:

@@ -12,7 +12,7 @@ import pytest
 
 import alpr_lib as alpr
 from alpr_lib.store.store import Store
-from tests.hotlists.conftest import add_operator, write_list
+from tests.hotlists.conftest import add_operator, sleep_past, write_list
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,8 +137,7 @@ def test_entries_expire_automatically(kit, tmp_path):
     listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{soon.isoformat()},",
                                              "8DPR224,CA,stolen plate,,,"])
     sup.hotlists.import_list(listed, "dept", "department")
-    import time
-    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.5)
+    sleep_past(soon)
     entries = sup.hotlists.show("dept")["entries"]
     assert entries.filter(pl.col("plate") == "7ABC123")["active"][0] is False
     assert entries.filter(pl.col("plate") == "8DPR224")["active"][0] is True

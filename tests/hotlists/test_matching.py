@@ -16,7 +16,7 @@ import pytest
 import alpr_lib as alpr
 from alpr_lib.hotlists.matcher import Matcher, canonical, confusable
 from alpr_lib.store.store import Store
-from tests.hotlists.conftest import reads, recent, write_list
+from tests.hotlists.conftest import reads, recent, sleep_past, write_list
 
 
 def _alerts(kit) -> pl.DataFrame:
@@ -75,8 +75,7 @@ def test_expired_entries_and_entries_listed_after_the_read_do_not_match(kit, tmp
     listed = write_list(tmp_path / "l.csv", [f"7ABC123,CA,stolen vehicle,,{later.isoformat()},",
                                              f"8DPR224,CA,stolen plate,{entered},,"])
     sup.hotlists.import_list(listed, "dept", "department")
-    import time
-    time.sleep(max(0.0, (later - datetime.now(UTC)).total_seconds()) + 0.5)
+    sleep_past(later)
     kit.login("ingest").ingest_reads(reads([("7ABC123", "CA", "CAM1", recent()), ("8DPR224", "CA", "CAM1", past),
                                              ("8DPR224", "CA", "CAM2", recent())]), progress=False)
     got = _alerts(kit)
