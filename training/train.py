@@ -3,6 +3,11 @@
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup .venv/bin/python training/train.py --minutes 90 \
         --out training/runs/crnn > training/runs/crnn.log 2>&1 &
 
+On a machine with a GPU and many cores the samples are drawn by ``--workers`` processes and the
+models step on ``--device cuda``; ``--inits scratch scratch SHIPPED.onnx`` trains several models on
+the same stream of batches (each its own optimizer, ``--lrs`` each its own rate, OUT/m0, OUT/m1, ...),
+since drawing samples, not the GPU, is what such a run spends its time on.
+
 ``--init-onnx alpr_lib/recognition/models/plate_crnn.onnx`` continues from the shipped model (its
 BatchNorm layers stay frozen, see ``warm_start.py``), e.g. with ``--lr 8e-4`` for a second run.
 
@@ -70,6 +75,49 @@ def val_set(items: list[dict]) -> tuple[np.ndarray, list[str]]:
     return to_input(wins), labels
 
 
+def make_batch(rng: np.random.Generator, train_items: list[dict], batch: int, real_fraction: float):
+    """One batch of training windows (N x 3 x 32 x 128) and their labels."""
+    wins, labels = [], []
+    for _ in range(batch):
+        if rng.random() < real_fraction:
+            w, lab = data.real(rng, train_items[int(rng.integers(len(train_items)))])
+        else:
+            w, lab = data.synthetic(rng)
+        wins.append(w)
+        labels.append(lab)
+    return to_input(wins), labels
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless batches; each DataLoader worker draws from its own generator (seed, worker id)."""
+
+    def __init__(self, train_items: list[dict], batch: int, real_fraction: float, seed: int) -> None:
+        self.train_items, self.batch, self.real_fraction, self.seed = train_items, batch, real_fraction, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        torch.set_num_threads(1)
+        rng = np.random.default_rng([self.seed, info.id if info else 0])
+        while True:
+            yield make_batch(rng, self.train_items, self.batch, self.real_fraction)
+
+
+def batches(args, train_items: list[dict]):
+    if args.workers <= 0:  # in this process, from the run's own generator (the one-core recipe)
+        rng = np.random.default_rng(args.seed)
+        while True:
+            yield make_batch(rng, train_items, args.batch, args.real_fraction)
+    loader = torch.utils.data.DataLoader(
+        BatchStream(train_items, args.batch, args.real_fraction, args.seed),
+        batch_size=None,
+        num_workers=args.workers,
+        prefetch_factor=8,
+        persistent_workers=True,
+    )
+    for x, labels in loader:
+        yield np.asarray(x), list(labels)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--crops-cache", default="training/cache/crops.pkl")
@@ -80,85 +128,103 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ckpt-every", type=int, default=200)
-    ap.add_argument("--resume", default=None)
+    ap.add_argument("--resume", default=None, help="continue a one-model run from its last.pt")
     ap.add_argument("--init-onnx", default=None, help="start from this exported model (BatchNorm frozen)")
+    ap.add_argument("--inits", nargs="+", default=None, help="several models: 'scratch' or an exported .onnx each")
+    ap.add_argument("--lrs", type=float, nargs="+", default=None, help="with --inits: a learning rate each")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=0, help="sample-drawing processes (0: in this process)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    device = torch.device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(args.crops_cache, "rb") as f:
         items = pickle.load(f)
     train_items = [i for i in items if i["split"] == "train"]
-    vx, vlabels = val_set([i for i in items if i["split"] == "val"])
-    model = from_onnx(args.init_onnx) if args.init_onnx else PlateCRNN()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    step, best = 0, -1.0
+    vx_np, vlabels = val_set([i for i in items if i["split"] == "val"])
+    vx = torch.from_numpy(vx_np).to(device)
+    inits = args.inits or [args.init_onnx or "scratch"]
+    lrs = args.lrs or [args.lr] * len(inits)
+    assert len(lrs) == len(inits), "--lrs needs one rate per --inits entry"
+    runs = []
+    for k, (init, base_lr) in enumerate(zip(inits, lrs, strict=True)):
+        torch.manual_seed(args.seed + k)
+        model = PlateCRNN() if init == "scratch" else from_onnx(init)
+        model.to(device)
+        opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=1e-4)
+        run = {"model": model, "opt": opt, "lr": base_lr, "warm": init != "scratch", "best": -1.0, "losses": []}
+        run["dir"] = out if len(inits) == 1 else out / f"m{k}"
+        run["dir"].mkdir(parents=True, exist_ok=True)
+        runs.append(run)
+    step = 0
     if args.resume:
-        ck = torch.load(args.resume, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, best = ck["step"], ck.get("best", -1.0)
+        assert len(runs) == 1, "--resume continues a one-model run"
+        ck = torch.load(args.resume, weights_only=False, map_location=device)
+        runs[0]["model"].load_state_dict(ck["model"])
+        runs[0]["opt"].load_state_dict(ck["opt"])
+        step, runs[0]["best"] = ck["step"], ck.get("best", -1.0)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     deadline = time.time() + args.minutes * 60
-    total_est = None
-    t0, losses = time.time(), []
+    t0 = time.time()
     print(
-        f"params={sum(p.numel() for p in model.parameters())} train={len(train_items)} val={len(vlabels)}", flush=True
+        f"params={sum(p.numel() for p in runs[0]['model'].parameters())} train={len(train_items)} "
+        f"val={len(vlabels)} models={inits} lrs={lrs} device={device} workers={args.workers}",
+        flush=True,
     )
+    stream = batches(args, train_items)
     while time.time() < deadline:
         # cosine learning rate over the time budget (time-based: the budget is wall-clock minutes)
         frac = min(1.0, (time.time() - t0) / (deadline - t0))
-        lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))) if step > 300 else args.lr * (step + 1) / 300
-        for g in opt.param_groups:
-            g["lr"] = lr
-        wins, labels = [], []
-        for _ in range(args.batch):
-            if rng.random() < args.real_fraction:
-                w, lab = data.real(rng, train_items[int(rng.integers(len(train_items)))])
-            else:
-                w, lab = data.synthetic(rng)
-            wins.append(w)
-            labels.append(lab)
-        x = torch.from_numpy(to_input(wins))
-        model.train()
-        if args.init_onnx:
-            freeze_batchnorm(model)
-        logp = model(x)
+        scale = (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))) if step > 300 else (step + 1) / 300
+        xb, labels = next(stream)
+        x = torch.from_numpy(xb).to(device, non_blocking=True)
         targets, tlens = encode(labels)
-        loss = ctc(logp.permute(1, 0, 2), targets, torch.full((len(labels),), logp.shape[1], dtype=torch.long), tlens)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        losses.append(float(loss.detach()))
+        for run in runs:
+            model, opt = run["model"], run["opt"]
+            for g in opt.param_groups:
+                g["lr"] = run["lr"] * scale
+            model.train()
+            if run["warm"]:
+                freeze_batchnorm(model)
+            logp = model(x)
+            in_lens = torch.full((len(labels),), logp.shape[1], dtype=torch.long)
+            loss = ctc(logp.permute(1, 0, 2), targets.to(device), in_lens.to(device), tlens.to(device))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            run["losses"].append(loss.detach())
         step += 1
         if step % args.ckpt_every == 0:
-            model.eval()
-            with torch.no_grad():
-                pred = greedy(model(torch.from_numpy(vx)).numpy())
-            acc = float(np.mean([p == t for p, t in zip(pred, vlabels, strict=True)]))
-            ck = {
-                "model": model.state_dict(),
-                "opt": opt.state_dict(),
-                "step": step,
-                "best": max(best, acc),
-                "val": acc,
-            }
-            torch.save(ck, out / "last.pt")
-            if acc > best:
-                best = acc
-                torch.save(ck, out / "best.pt")
             el = time.time() - t0
-            print(
-                f"step={step} loss={np.mean(losses):.4f} val_exact={acc:.4f} best={best:.4f} lr={lr:.5f} "
-                f"elapsed={el / 60:.1f}min",
-                flush=True,
-            )
-            losses = []
+            for k, run in enumerate(runs):
+                model = run["model"]
+                model.eval()
+                with torch.no_grad():
+                    pred = greedy(model(vx).cpu().numpy())
+                acc = float(np.mean([p == t for p, t in zip(pred, vlabels, strict=True)]))
+                ck = {
+                    "model": {n: v.detach().cpu() for n, v in model.state_dict().items()},
+                    "opt": run["opt"].state_dict(),
+                    "step": step,
+                    "best": max(run["best"], acc),
+                    "val": acc,
+                }
+                torch.save(ck, run["dir"] / "last.pt")
+                if acc > run["best"]:
+                    run["best"] = acc
+                    torch.save(ck, run["dir"] / "best.pt")
+                loss_mean = float(torch.stack(run["losses"]).mean())
+                run["losses"] = []
+                tag = "" if len(runs) == 1 else f"model={k} "
+                print(
+                    f"{tag}step={step} loss={loss_mean:.4f} val_exact={acc:.4f} best={run['best']:.4f} "
+                    f"lr={run['lr'] * scale:.5f} elapsed={el / 60:.1f}min",
+                    flush=True,
+                )
     print("done", flush=True)
-    del total_est
 
 
 if __name__ == "__main__":
