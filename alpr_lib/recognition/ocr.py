@@ -227,25 +227,39 @@ class PlateOCR:
         ]
         self._lock = threading.Lock()
 
+    @property
+    def members(self) -> int:
+        """How many models read each window: the main one and its ensemble members."""
+        return len(self._sessions)
+
+    def model_log_probs(self, windows: list[np.ndarray], first: int = 0, last: int | None = None) -> np.ndarray:
+        """M x N x T x C log-probabilities of models ``first`` .. ``last`` - 1 (0 is the main model, then
+        the members) for N windows; the pipeline runs the members only where the main model is unsure."""
+        sessions = self._sessions[first:last]
+        if not windows or not sessions:
+            return np.zeros((len(sessions), len(windows), INPUT_W // 4, len(ALPHABET) + 1), np.float32)
+        x = to_input(windows)
+        with self._lock:
+            return np.stack([_log_softmax(s.run(None, {name: x})[0].astype(np.float32)) for s, name in sessions])
+
+    @staticmethod
+    def average(per_model: np.ndarray) -> np.ndarray:
+        """The models' probabilities averaged (M x ... -> ...), in log space."""
+        if len(per_model) == 1:
+            return per_model[0]
+        return (np.logaddexp.reduce(per_model, axis=0) - math.log(len(per_model))).astype(np.float32)
+
     def log_probs(self, windows: list[np.ndarray], ensemble: bool = True) -> np.ndarray:
         """N x T x C log-probabilities for N windows: the members' probabilities averaged (``ensemble``)
         or the main model's alone."""
-        if not windows:
-            return np.zeros((0, INPUT_W // 4, len(ALPHABET) + 1), np.float32)
-        x = to_input(windows)
-        sessions = self._sessions if ensemble else self._sessions[:1]
-        with self._lock:
-            outs = [_log_softmax(s.run(None, {name: x})[0].astype(np.float32)) for s, name in sessions]
-        if len(outs) == 1:
-            return outs[0]
-        return (np.logaddexp.reduce(np.stack(outs), axis=0) - math.log(len(outs))).astype(np.float32)
+        return self.average(self.model_log_probs(windows, 0, None if ensemble else 1))
 
-    def read(
-        self, windows: list[np.ndarray], top_n: int = 10, beam: bool = True, ensemble: bool = True
-    ) -> list[OcrReading]:
-        """Decode each window: greedy string + per-character confidences, and (``beam``) the top-N."""
+    @staticmethod
+    def decode(log_probs: np.ndarray, top_n: int = 10, beam: bool = True) -> list[OcrReading]:
+        """One reading per window's T x C log-probabilities: greedy string + per-character confidences,
+        and (``beam``) the top-N."""
         readings = []
-        for lp in self.log_probs(windows, ensemble=ensemble):
+        for lp in log_probs:
             text, confs = greedy_decode(lp)
             if beam:
                 cands = beam_decode(lp, top_n=top_n)
@@ -253,3 +267,9 @@ class PlateOCR:
                 cands = [OcrCandidate(text, float(sum(math.log(max(c, 1e-9)) for c in confs)))] if text else []
             readings.append(OcrReading(text, confs, tuple(cands)))
         return readings
+
+    def read(
+        self, windows: list[np.ndarray], top_n: int = 10, beam: bool = True, ensemble: bool = True
+    ) -> list[OcrReading]:
+        """Decode each window: greedy string + per-character confidences, and (``beam``) the top-N."""
+        return self.decode(self.log_probs(windows, ensemble=ensemble), top_n=top_n, beam=beam)

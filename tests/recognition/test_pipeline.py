@@ -91,15 +91,89 @@ def test_blank_image_has_no_plate(engine):
 
 
 class _CountingOCR:
-    """The engine's OCR, recording every window it is asked to read (and how)."""
+    """The engine's OCR, recording every window it is asked to read (and by which models, how)."""
 
     def __init__(self, ocr) -> None:
         self.ocr = ocr
-        self.seen: list[tuple[bytes, bool, bool]] = []
+        self.members = ocr.members
+        self.average, self.decode = ocr.average, ocr.decode
+        self.seen: list[tuple] = []
 
     def read(self, windows, top_n=10, beam=True, ensemble=True):
-        self.seen += [(w.tobytes(), beam, ensemble) for w in windows]
+        self.seen += [(w.tobytes(), "read", beam, ensemble) for w in windows]
         return self.ocr.read(windows, top_n=top_n, beam=beam, ensemble=ensemble)
+
+    def model_log_probs(self, windows, first=0, last=None):
+        self.seen += [(w.tobytes(), "models", first, last) for w in windows]
+        return self.ocr.model_log_probs(windows, first, last)
+
+
+class _CountingSecondReader:
+    def __init__(self, reader) -> None:
+        self.reader, self.calls = reader, 0
+
+    def step_log_probs(self, image, quad):
+        self.calls += 1
+        return self.reader.step_log_probs(image, quad)
+
+
+def _counting_engine(engine, **kwargs):
+    from alpr_lib.recognition.pipeline import PlateRecognizer
+
+    eng = PlateRecognizer(detector=engine.detector, ocr=_CountingOCR(engine.ocr), **kwargs)
+    eng._text_reader = engine.text_reader
+    eng._second_reader = _CountingSecondReader(engine.second_reader)
+    return eng
+
+
+def test_a_sure_read_runs_neither_the_members_nor_the_second_reader(engine, scenes, monkeypatch):
+    """A clear plate the main CRNN reads surely is not read again by the ensemble members nor re-ranked
+    by the second reader; with the thresholds out of reach both run, and the best read is the same."""
+    from alpr_lib.recognition import pipeline
+
+    sure = _counting_engine(engine)
+    rec = sure.recognize(scenes[0].image)
+    assert rec.results[0].plate == scenes[0].text
+    assert rec.results[0].confidence >= pipeline._SURE_ALONE_CONFIDENCE
+    assert not [s for s in sure.ocr.seen if s[1] == "models" and s[2] == 1], "the members read a sure plate"
+    assert sure.second_reader.calls == 0
+    monkeypatch.setattr(pipeline, "_SURE_ALONE_CONFIDENCE", 101.0)
+    monkeypatch.setattr(pipeline, "_SURE_CONFIDENCE", 101.0)
+    unsure = _counting_engine(engine)
+    again = unsure.recognize(scenes[0].image)
+    assert [s for s in unsure.ocr.seen if s[1] == "models" and s[2] == 1]
+    assert unsure.second_reader.calls >= 1
+    assert again.results[0].plate == rec.results[0].plate
+
+
+def test_sure_needs_the_confidence_a_format_and_a_margin():
+    from alpr_lib.recognition.pipeline import PlateResult, _Plate
+
+    def plate(confidence, fits, margin):
+        quad = np.zeros((4, 2), np.float32)
+        result = PlateResult("7ABC123", confidence, fits, "", 0.0, quad, (), (), "7ABC123", 0.0)
+        return _Plate(result=result, readings=[], geo=0.0, margin=margin)
+
+    assert plate(97.0, True, 2.0).sure(97.0, 2.0)
+    assert not plate(96.9, True, 5.0).sure(97.0, 2.0)
+    assert not plate(99.0, False, 5.0).sure(97.0, 2.0)  # a vanity string or a dealer's name: read on
+    assert not plate(99.0, True, 1.9).sure(97.0, 2.0)  # a close runner-up: read on
+    assert plate(99.0, True, float("inf")).sure()
+
+
+def test_the_members_read_apart_average_to_the_ensembles_read(engine, scenes):
+    """The pipeline runs the main model first and the members later; averaged, that is exactly the
+    ensemble's reading of the same windows."""
+    from alpr_lib.recognition.ocr import cut_window
+
+    ocr = engine.ocr
+    assert ocr.members == 3
+    windows = [cut_window(s.image, expand_quad(s.quad, 1.04, 1.15)) for s in scenes]
+    main, members = ocr.model_log_probs(windows, 0, 1), ocr.model_log_probs(windows, 1)
+    assert main.shape[:2] == (1, 4) and members.shape[:2] == (2, 4)
+    split = [ocr.average(np.concatenate([main[:, i], members[:, i]])) for i in range(len(windows))]
+    assert np.array_equal(np.stack(split), ocr.log_probs(windows))
+    assert np.array_equal(ocr.model_log_probs([], 1), np.zeros((2, 0, 32, 37), np.float32))
 
 
 def test_the_fallback_pass_reads_only_the_boxes_the_first_pass_did_not(engine, scenes):
@@ -108,10 +182,9 @@ def test_the_fallback_pass_reads_only_the_boxes_the_first_pass_did_not(engine, s
     from alpr_lib.recognition.pipeline import PlateRecognizer
 
     big = cv2.resize(scenes[1].image, (1440, 1080), interpolation=cv2.INTER_LINEAR)  # > 1.25 x 960
-    counting = _CountingOCR(engine.ocr)
     # fallback_below above any confidence: the second detector pass always runs
-    always = PlateRecognizer(detector=engine.detector, ocr=counting, fallback_below=101.0)
-    always._text_reader = engine.text_reader
+    always = _counting_engine(engine, fallback_below=101.0)
+    counting = always.ocr
     rec = always.recognize(big)
     assert rec.timings_ms["passes"] == 2 and rec.results
     assert len(counting.seen) == len(set(counting.seen)), "a window was read twice"
