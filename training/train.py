@@ -76,7 +76,8 @@ def val_set(items: list[dict]) -> tuple[np.ndarray, list[str]]:
 
 
 def make_batch(rng: np.random.Generator, train_items: list[dict], batch: int, real_fraction: float):
-    """One batch of training windows (N x 3 x 32 x 128) and their labels."""
+    """One batch of training windows (N x 32 x 128 x 3 BGR uint8: a quarter of the float input's bytes
+    between processes) and their labels."""
     wins, labels = [], []
     for _ in range(batch):
         if rng.random() < real_fraction:
@@ -85,7 +86,13 @@ def make_batch(rng: np.random.Generator, train_items: list[dict], batch: int, re
             w, lab = data.synthetic(rng)
         wins.append(w)
         labels.append(lab)
-    return to_input(wins), labels
+    return np.stack(wins), labels
+
+
+def model_input(windows: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 N x 32 x 128 x 3 -> the model's N x 3 x 32 x 128 float input, as ``ocr.to_input`` computes it."""
+    x = windows.to(device, non_blocking=True).float() / 255.0 - 0.5
+    return x.permute(0, 3, 1, 2).contiguous()
 
 
 class BatchStream(torch.utils.data.IterableDataset):
@@ -106,16 +113,17 @@ def batches(args, train_items: list[dict]):
     if args.workers <= 0:  # in this process, from the run's own generator (the one-core recipe)
         rng = np.random.default_rng(args.seed)
         while True:
-            yield make_batch(rng, train_items, args.batch, args.real_fraction)
+            x, labels = make_batch(rng, train_items, args.batch, args.real_fraction)
+            yield torch.from_numpy(x), labels
     loader = torch.utils.data.DataLoader(
         BatchStream(train_items, args.batch, args.real_fraction, args.seed),
         batch_size=None,
         num_workers=args.workers,
-        prefetch_factor=8,
+        prefetch_factor=2,
         persistent_workers=True,
     )
     for x, labels in loader:
-        yield np.asarray(x), list(labels)
+        yield torch.as_tensor(x), list(labels)
 
 
 def main() -> None:
@@ -179,7 +187,7 @@ def main() -> None:
         frac = min(1.0, (time.time() - t0) / (deadline - t0))
         scale = (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))) if step > 300 else (step + 1) / 300
         xb, labels = next(stream)
-        x = torch.from_numpy(xb).to(device, non_blocking=True)
+        x = model_input(xb, device)
         targets, tlens = encode(labels)
         for run in runs:
             model, opt = run["model"], run["opt"]
