@@ -188,7 +188,7 @@ def main() -> None:
         scale = (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))) if step > 300 else (step + 1) / 300
         xb, labels = next(stream)
         x = model_input(xb, device)
-        targets, tlens = encode(labels)
+        targets, tlens = (t.to(device) for t in encode(labels))
         for run in runs:
             model, opt = run["model"], run["opt"]
             for g in opt.param_groups:
@@ -197,8 +197,8 @@ def main() -> None:
             if run["warm"]:
                 freeze_batchnorm(model)
             logp = model(x)
-            in_lens = torch.full((len(labels),), logp.shape[1], dtype=torch.long)
-            loss = ctc(logp.permute(1, 0, 2), targets.to(device), in_lens.to(device), tlens.to(device))
+            in_lens = torch.full((len(labels),), logp.shape[1], dtype=torch.long, device=device)
+            loss = ctc(logp.permute(1, 0, 2), targets, in_lens, tlens)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
