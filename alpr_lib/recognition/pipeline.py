@@ -221,7 +221,7 @@ class _Memo:
     main_lp: dict[tuple[bytes, int], np.ndarray] = field(default_factory=dict)  # re-read window: main model
     alone: dict[tuple[bytes, int], OcrReading] = field(default_factory=dict)  # its reading, main model alone
     member_lp: dict[tuple[bytes, int], np.ndarray] = field(default_factory=dict)  # the members' (M x T x C)
-    second: dict[tuple[bytes, int], OcrReading] = field(default_factory=dict)  # the ensemble's reading
+    ensemble: dict[tuple[bytes, int], OcrReading] = field(default_factory=dict)  # the ensemble's reading
     logp: dict[bytes, np.ndarray] = field(default_factory=dict)
 
 
@@ -474,7 +474,7 @@ class PlateRecognizer:
                 memo.member_lp, job_keys, lambda kvs: list(self.ocr.model_log_probs(windows(kvs), 1).swapaxes(0, 1))
             )
             readings = _memoized(
-                memo.second,
+                memo.ensemble,
                 job_keys,
                 lambda kvs: decoded(
                     [self.ocr.average(np.concatenate([memo.main_lp[k][None], memo.member_lp[k]])) for k in kvs]
